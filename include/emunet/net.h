@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The networking seam between a NIC model (the NetPeer end) and a host
+ * backend (the NetBackend end: socket, tap, slirp, pvlink).
+ *
+ * Flow control both ways, never silent drops:
+ *  - Host to guest: the backend hands each frame to net_backend_receive().
+ *    If the NIC cannot take it (no guest RX buffers), the generic layer keeps
+ *    that one frame and tells the backend to stop reading; when the guest
+ *    posts buffers the NIC calls net_peer_rx_ready(), the kept frame is
+ *    offered again and reading resumes.
+ *  - Guest to host: net_peer_send() returns NET_SEND_BUSY when the backend
+ *    cannot take the frame now; the NIC keeps the frame (leaves its TX
+ *    descriptors unconsumed) and retries when the backend calls
+ *    net_backend_tx_ready(), which reaches NetPeerOps.tx_ready.
+ * Frames are complete Ethernet frames without FCS. Everything runs in the
+ * main loop thread; a NIC must never be re-entered from its own send().
+ */
+#ifndef EMUNET_NET_H
+#define EMUNET_NET_H
+
+#include <glib.h>
+#include <sys/uio.h>
+
+#include "emunet/types.h"
+
+#define ETH_ALEN 6
+#define ETH_HLEN 14
+#define ETH_ZLEN 60
+/* Largest frame any backend hands to a NIC or takes from one. */
+#define NET_MAX_FRAME (64 * 1024 + ETH_HLEN + 4 + 4)
+
+typedef struct NetBackend NetBackend;
+typedef struct NetPeer NetPeer;
+
+typedef enum NetSendResult {
+    NET_SEND_OK,   /* sent, or queued by the backend: the NIC is done */
+    NET_SEND_BUSY, /* not taken; retry after NetPeerOps.tx_ready */
+    NET_SEND_DROP, /* not taken and never will be (counted as an error) */
+} NetSendResult;
+
+typedef struct NetStats {
+    uint64_t tx_frames, tx_bytes, tx_drops, tx_errors;
+    uint64_t rx_frames, rx_bytes, rx_drops, rx_errors;
+} NetStats;
+
+typedef struct NetPeerOps {
+    /*
+     * Can the NIC take a frame now? False makes the backend hold the frame
+     * and stop reading until net_peer_rx_ready(). Required.
+     */
+    bool (*can_receive)(NetPeer *peer);
+    /*
+     * Take one frame of `len` bytes (ETH_HLEN <= len <= NET_MAX_FRAME).
+     * Return true when the frame is consumed: written to the guest, or
+     * dropped by a rule the guest configured (address filter, RX disabled)
+     * and counted by the NIC. Return false when it could not be stored for
+     * lack of guest buffers: the generic layer keeps it and offers it again
+     * after net_peer_rx_ready(). Required.
+     */
+    bool (*receive)(NetPeer *peer, const uint8_t *buf, size_t len);
+    /*
+     * The backend's carrier changed (tap deleted, socket peer gone). The
+     * NIC reflects it in its link status. Optional.
+     */
+    void (*link_changed)(NetPeer *peer, bool up);
+    /* The backend can take frames again after NET_SEND_BUSY. Optional. */
+    void (*tx_ready)(NetPeer *peer);
+} NetPeerOps;
+
+struct NetPeer {
+    const NetPeerOps *ops;
+    /* The connected backend, or NULL (frames are then dropped). */
+    NetBackend *backend;
+};
+
+typedef struct NetBackendOps {
+    /* Type name as given to -netdev ("socket", "tap", "user"). */
+    const char *type;
+    /*
+     * Send one frame (iov, ETH_HLEN..NET_MAX_FRAME bytes) to the host side.
+     * Must not call back into the NIC. Returns as NetSendResult says; after
+     * NET_SEND_BUSY it must call net_backend_tx_ready() once it can take
+     * frames again. Required.
+     */
+    NetSendResult (*send)(NetBackend *be, const struct iovec *iov, int iovcnt);
+    /*
+     * Start (true) or stop (false) reading frames from the host side.
+     * Called by the generic layer only; idempotent. Required.
+     */
+    void (*set_rx_enabled)(NetBackend *be, bool enabled);
+    /*
+     * The NIC's link as the guest sees it (e.g. to set tap carrier).
+     * Optional.
+     */
+    void (*set_link)(NetBackend *be, bool up);
+    /* Release the backend's resources (fds, sources). Required. */
+    void (*free)(NetBackend *be);
+} NetBackendOps;
+
+struct NetBackend {
+    const NetBackendOps *ops;
+    /* -netdev id; owned. */
+    char *id;
+    /* Connected NIC, or NULL. */
+    NetPeer *peer;
+    /* Backend carrier (false: host side gone). */
+    bool link_up;
+    /* Counted by the generic layer and the backend. */
+    NetStats stats;
+    /* A frame the NIC refused, kept for net_peer_rx_ready(); owned. */
+    uint8_t *held;
+    size_t held_len;
+    /* Backend implementation data. */
+    void *opaque;
+};
+
+/* Set up the generic fields of a backend (link up, rx enabled later). */
+void net_backend_init(NetBackend *be, const NetBackendOps *ops,
+                      const char *id, void *opaque);
+
+/*
+ * Connect NIC and backend (one to one). Enables reading on the backend
+ * and tells the NIC the backend's carrier. Fails if either is connected.
+ */
+bool net_connect(NetPeer *peer, NetBackend *be, GError **errp);
+
+/* Disconnect: reading stops, a held frame is dropped (and counted). */
+void net_disconnect(NetPeer *peer);
+
+/*
+ * Backend side: offer one received frame to the NIC. Returns true if the
+ * backend may keep reading, false if it must stop (the frame was kept and
+ * set_rx_enabled(false) was called). Frames shorter than ETH_HLEN or
+ * longer than NET_MAX_FRAME are dropped and counted as rx_errors.
+ */
+bool net_backend_receive(NetBackend *be, const uint8_t *buf, size_t len);
+
+/* Backend side: the host side can take frames again. */
+void net_backend_tx_ready(NetBackend *be);
+
+/* Backend side: carrier changed; the NIC hears about it. */
+void net_backend_set_carrier(NetBackend *be, bool up);
+
+/* NIC side: send a frame; NET_SEND_DROP when there is no backend. */
+NetSendResult net_peer_send(NetPeer *peer, const struct iovec *iov,
+                            int iovcnt);
+
+/* NIC side: guest posted RX buffers; held frame retried, reading resumes. */
+void net_peer_rx_ready(NetPeer *peer);
+
+/* NIC side: the guest-visible link changed (passes to set_link). */
+void net_peer_set_link(NetPeer *peer, bool up);
+
+/* Free a backend (disconnects first). NULL is a no-op. */
+void net_backend_free(NetBackend *be);
+
+/*
+ * Create a backend from -netdev options (type in "type", id in "id").
+ * Known types come from a table in backends/netbe.c. Errors name the
+ * option at fault.
+ */
+typedef struct EmuOpts EmuOpts;
+NetBackend *net_backend_new(const EmuOpts *opts, GMainContext *ctx,
+                            GError **errp);
+
+/*
+ * MAC addresses (Xen docs, xl-network-configuration): a guest MAC must be
+ * unicast and non-zero.
+ */
+typedef struct MacAddr {
+    uint8_t a[ETH_ALEN];
+} MacAddr;
+
+/*
+ * Parse "xx:xx:xx:xx:xx:xx" (also '-' separated). Refuses malformed text,
+ * multicast (bit 0 of the first octet) and all-zero addresses, with an
+ * error naming the reason.
+ */
+bool net_mac_parse(const char *str, MacAddr *mac, GError **errp);
+
+/*
+ * A random unicast address: locally administered (first octet pattern
+ * xxxxxx10) unless xen_oui, then 00:16:3e:xx:xx:xx with the low 23 bits
+ * random (Xen's own OUI, as xl does).
+ */
+void net_mac_generate(MacAddr *mac, bool xen_oui);
+
+/* "xx:xx:xx:xx:xx:xx" into buf (at least 18 bytes). Returns buf. */
+char *net_mac_format(const MacAddr *mac, char *buf);
+
+#endif
