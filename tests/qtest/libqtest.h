@@ -90,7 +90,9 @@ uint64_t qtest_guest_alloc(QTestState *s, size_t size, size_t align);
 /*
  * A connected SOCK_STREAM socketpair for "-netdev socket,id=ID,fd=N":
  * sv[1] is passed to emunet (kept open across exec), sv[0] stays with the
- * test. Call before qtest_init; the test closes sv[0].
+ * test. Call before qtest_init; the test closes sv[0]. After qtest_init
+ * the test's sv[1] no longer refers to the socket (closing it is allowed,
+ * not needed).
  */
 void qtest_socketpair(int sv[2]);
 

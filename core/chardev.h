@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Chardev: one UNIX stream socket endpoint, as QEMU's "socket" chardev
+ * restricted to path=. A client connects once; a server listens and serves
+ * one connection at a time (later clients wait in the backlog). Input is
+ * delivered raw or split into bounded lines; output is queued and written
+ * without ever blocking the main loop. While the output queue is over a
+ * high-water mark, input is not read, so a peer that never reads its
+ * replies cannot make emunet buffer without bound.
+ * Everything runs in the main loop thread. Handlers must not free the
+ * chardev they are called from.
+ */
+#ifndef EMUNET_CHARDEV_H
+#define EMUNET_CHARDEV_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct Chardev Chardev;
+
+typedef enum ChardevEvent {
+    CHARDEV_OPENED, /* a connection is up (client connected / accepted) */
+    CHARDEV_CLOSED, /* the peer hung up or the connection failed */
+} ChardevEvent;
+
+/* Raw input: `len` bytes just read. */
+typedef void ChardevReadFn(void *opaque, const char *buf, size_t len);
+/*
+ * Line input: one line without its '\n', NUL-terminated and writable
+ * (len excludes the NUL). A line longer than the limit is discarded up to
+ * its '\n' and reported once as line = NULL, len = 0.
+ */
+typedef void ChardevLineFn(void *opaque, char *line, size_t len);
+typedef void ChardevEventFn(void *opaque, ChardevEvent event);
+
+/*
+ * "-chardev socket,id=X,path=P[,server=on|off][,wait=on|off]". Only the
+ * socket backend exists. Errors name the offending key.
+ */
+Chardev *chardev_new_opts(const char *optstr, GError **errp);
+
+/*
+ * "unix:PATH[,server=on|off][,wait=on|off]" as taken by -qtest and -qmp;
+ * `id` names it in messages.
+ */
+Chardev *chardev_new_unix(const char *spec, const char *id, GError **errp);
+
+const char *chardev_id(const Chardev *chr);
+
+/* Raw input mode. Set before chardev_open. */
+void chardev_set_handlers(Chardev *chr, ChardevReadFn *read,
+                          ChardevEventFn *event, void *opaque);
+
+/* Line input mode with lines of at most `max_line` bytes. */
+void chardev_set_line_handlers(Chardev *chr, ChardevLineFn *line,
+                               size_t max_line, ChardevEventFn *event,
+                               void *opaque);
+
+/*
+ * Connect (client) or listen (server) and attach to `ctx` (NULL: default).
+ * A server with wait=on (QEMU's default for server=on) blocks here until
+ * the first client connects. OPENED is delivered before this returns
+ * when a connection is already up, later from the loop otherwise.
+ */
+bool chardev_open(Chardev *chr, GMainContext *ctx, GError **errp);
+
+/* True while a connection is up. */
+bool chardev_connected(const Chardev *chr);
+
+/* Queue bytes for the peer; dropped when no connection is up. */
+void chardev_write(Chardev *chr, const void *buf, size_t len);
+void chardev_printf(Chardev *chr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * Try to write out the queue, waiting at most `timeout_ms` for the peer
+ * (used before exit, so a "quit" reply is not lost).
+ */
+void chardev_flush(Chardev *chr, int timeout_ms);
+
+/* Close everything (a server's socket file is removed). NULL: no-op. */
+void chardev_free(Chardev *chr);
+
+#endif
