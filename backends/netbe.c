@@ -20,6 +20,8 @@ typedef struct NetBackendType {
 
 static const NetBackendType netbe_types[] = {
     {"socket", net_socket_new},
+    {"tap", net_tap_new},
+    {"user", net_slirp_new},
 };
 
 void net_backend_init(NetBackend *be, const NetBackendOps *ops, const char *id,
@@ -32,6 +34,7 @@ void net_backend_init(NetBackend *be, const NetBackendOps *ops, const char *id,
     memset(&be->stats, 0, sizeof(be->stats));
     be->held = NULL;
     be->held_len = 0;
+    be->dump = NULL;
     be->opaque = opaque;
 }
 
@@ -99,6 +102,11 @@ bool net_backend_receive(NetBackend *be, const uint8_t *buf, size_t len)
         be->stats.rx_errors++;
         log_trace(LOG_NET, "netdev %s: dropped %zu byte frame", be->id, len);
         return true;
+    }
+    if (G_UNLIKELY(be->dump)) {
+        struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
+
+        net_dump_frame(be->dump, &v, 1, len);
     }
     if (!be->peer) {
         be->stats.rx_drops++;
@@ -189,6 +197,9 @@ NetSendResult net_peer_send(NetPeer *peer, const struct iovec *iov, int iovcnt)
     case NET_SEND_OK:
         be->stats.tx_frames++;
         be->stats.tx_bytes += len;
+        if (G_UNLIKELY(be->dump)) {
+            net_dump_frame(be->dump, iov, iovcnt, len);
+        }
         break;
     case NET_SEND_DROP:
         be->stats.tx_drops++;
@@ -216,6 +227,7 @@ void net_backend_free(NetBackend *be)
     if (be->peer) {
         net_disconnect(be->peer);
     }
+    net_dump_detach(be);
     g_free(be->id);
     be->id = NULL;
     /* Last: the backend's free may release the memory `be` lives in. */

@@ -732,6 +732,10 @@ NetBackend *net_socket_new(const EmuOpts *opts, GMainContext *ctx,
     NetSocket *s;
     int fd = -1;
 
+    if (opts_get(opts, "udp") || opts_get(opts, "mcast")) {
+        /* Datagram mode lives in backends/dgram.c. */
+        return net_dgram_new(opts, ctx, errp);
+    }
     if (!opts_check_known(opts, "netdev socket", known, errp)) {
         return NULL;
     }

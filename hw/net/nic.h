@@ -13,6 +13,7 @@
 
 #include "emunet/clock.h"
 #include "emunet/net.h"
+#include "emunet/opts.h"
 #include "emunet/pci.h"
 
 typedef struct NicConf {
@@ -26,7 +27,24 @@ typedef struct NicConf {
     const char *romfile;
     /* Device clock (virtual under qtest). */
     Clock *clock;
+    /*
+     * The whole -device option set, for model-specific keys (rtl8139's
+     * x-revision=). The model checks that every key is one of
+     * NIC_COMMON_KEYS or its own (opts_check_known). May be NULL.
+     */
+    const EmuOpts *opts;
 } NicConf;
+
+/* Keys the machine handles for every NIC model. */
+#define NIC_COMMON_KEYS                                                       \
+    "driver", "id", "netdev", "mac", "addr", "romfile", "bootindex",          \
+        "x-xen-oui"
+
+/*
+ * Realtek RTL8139C+ (revision 0x20, default) or RTL8139C (x-revision=0x10:
+ * pre-C+, as 8139too binds). Same contract as e1000_new.
+ */
+PciDevice *rtl8139_new(const NicConf *conf, GError **errp);
 
 /*
  * Intel 82540EM. Returns the PCI function, not yet attached; connects the

@@ -15,6 +15,15 @@
  *    net_backend_tx_ready(), which reaches NetPeerOps.tx_ready.
  * Frames are complete Ethernet frames without FCS. Everything runs in the
  * main loop thread; a NIC must never be re-entered from its own send().
+ *
+ * Offloads (optional, guest to host only): a NIC whose guest asked for TCP
+ * segmentation or checksum insertion may pass the unfinished frame with a
+ * NetOffload through net_peer_send_offload(), but only while
+ * net_peer_offload_ok() says the backend hands such frames on whole (tap
+ * with a virtio-net header). Otherwise the NIC finishes frames itself.
+ * Frames towards the NIC are always finished: a backend completes any
+ * checksum or segmentation its host side left undone before
+ * net_backend_receive().
  */
 #ifndef EMUNET_NET_H
 #define EMUNET_NET_H
@@ -32,6 +41,8 @@
 
 typedef struct NetBackend NetBackend;
 typedef struct NetPeer NetPeer;
+/* A pcap capture file (backends/dump.c). */
+typedef struct NetDump NetDump;
 
 typedef enum NetSendResult {
     NET_SEND_OK,   /* sent, or queued by the backend: the NIC is done */
@@ -39,10 +50,59 @@ typedef enum NetSendResult {
     NET_SEND_DROP, /* not taken and never will be (counted as an error) */
 } NetSendResult;
 
+/*
+ * Counted per backend by the generic layer (frames, bytes, drops for want
+ * of a NIC or carrier, size errors) and by the backend (frames its host
+ * side refused or mangled). A frame sent with net_peer_send_offload counts
+ * once, with its own length, when the backend takes it whole; finished in
+ * software instead, each resulting frame counts.
+ */
 typedef struct NetStats {
     uint64_t tx_frames, tx_bytes, tx_drops, tx_errors;
     uint64_t rx_frames, rx_bytes, rx_drops, rx_errors;
 } NetStats;
+
+/* Segmentation asked for by a NetOffload (virtio-net GSO types). */
+typedef enum NetGsoType {
+    NET_GSO_NONE,
+    NET_GSO_TCPV4, /* TCP over IPv4 (options allowed; not a fragment) */
+    NET_GSO_TCPV6, /* TCP over IPv6 without extension headers */
+} NetGsoType;
+
+/*
+ * What is left to do on one frame, with the meaning of the virtio-net
+ * header (virtio 1.1 section 5.1.6.2). Offsets count from the frame start
+ * (an 802.1Q tag, if any, is in the frame). The generic layer checks every
+ * field against the frame and drops an inconsistent frame as a tx_error,
+ * so a NIC may copy guest descriptor values here unchecked.
+ */
+typedef struct NetOffload {
+    /*
+     * Checksum insertion: the one's-complement sum of the bytes from
+     * csum_start to the end of the frame, including the 16-bit field at
+     * csum_start + csum_offset (which the guest seeded, e.g. with the
+     * pseudo-header sum), is complemented and stored in that field.
+     * Covers one TCP/UDP checksum; an IPv4 header checksum must already
+     * be right unless gso_type asks for segmentation.
+     */
+    bool csum;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+    /*
+     * Segmentation: NET_GSO_NONE, or TCP segments of gso_size payload
+     * bytes each behind a copy of the first hdr_len bytes (Ethernet, IP
+     * and TCP headers, exactly). Requires csum with csum_start at the TCP
+     * header and csum_offset 16. The IPv4 total length, ID and header
+     * checksum, the IPv6 payload length, the TCP sequence number, flags
+     * and checksum are (re)computed per segment as TCP segmentation
+     * offload does: ID and sequence advance per segment, FIN and PSH stay
+     * on the last segment only, CWR on the first only; the values those
+     * length and checksum fields hold in the frame are ignored.
+     */
+    NetGsoType gso_type;
+    uint16_t gso_size;
+    uint16_t hdr_len;
+} NetOffload;
 
 typedef struct NetPeerOps {
     /*
@@ -85,6 +145,16 @@ typedef struct NetBackendOps {
      */
     NetSendResult (*send)(NetBackend *be, const struct iovec *iov, int iovcnt);
     /*
+     * Send one frame that still needs the work `off` describes (already
+     * checked against the frame by the generic layer), handing it on
+     * whole. Same results and rules as send. Optional: set only by
+     * backends whose host side finishes such frames; its presence is what
+     * net_peer_offload_ok() reports, so it must not change while a NIC is
+     * connected.
+     */
+    NetSendResult (*send_offload)(NetBackend *be, const NetOffload *off,
+                                  const struct iovec *iov, int iovcnt);
+    /*
      * Start (true) or stop (false) reading frames from the host side.
      * Called by the generic layer only; idempotent. Required.
      */
@@ -111,6 +181,8 @@ struct NetBackend {
     /* A frame the NIC refused, kept for net_peer_rx_ready(); owned. */
     uint8_t *held;
     size_t held_len;
+    /* The pcap tee (net_dump_attach), or NULL; owned. */
+    NetDump *dump;
     /* Backend implementation data. */
     void *opaque;
 };
@@ -146,6 +218,24 @@ void net_backend_set_carrier(NetBackend *be, bool up);
 NetSendResult net_peer_send(NetPeer *peer, const struct iovec *iov,
                             int iovcnt);
 
+/*
+ * NIC side: true when the connected backend takes net_peer_send_offload
+ * frames as they are (false without a backend). Stable while connected.
+ */
+bool net_peer_offload_ok(NetPeer *peer);
+
+/*
+ * NIC side: send a frame with the work `off` describes still to do
+ * (`off` NULL or all-zero: same as net_peer_send). A frame whose NetOffload
+ * does not match its headers is dropped (tx_errors, NET_SEND_DROP). Should
+ * the backend not take offloads after all, the frame is finished in
+ * software and sent as ordinary frames: then NET_SEND_BUSY comes only
+ * when nothing was sent, and segments refused after the first are
+ * dropped and counted (tx_drops).
+ */
+NetSendResult net_peer_send_offload(NetPeer *peer, const NetOffload *off,
+                                    const struct iovec *iov, int iovcnt);
+
 /* NIC side: guest posted RX buffers; held frame retried, reading resumes. */
 void net_peer_rx_ready(NetPeer *peer);
 
@@ -163,6 +253,23 @@ void net_backend_free(NetBackend *be);
 typedef struct EmuOpts EmuOpts;
 NetBackend *net_backend_new(const EmuOpts *opts, GMainContext *ctx,
                             GError **errp);
+
+/*
+ * Capture (QEMU's -object filter-dump): write every frame that crosses
+ * this backend's seam, both ways, to a new pcap file at `path` (created
+ * mode 0600, or truncated), each record cut to `maxlen` bytes (0: 65536,
+ * as QEMU). Frames with offload work pending are recorded finished
+ * (checksummed, segmented), as they reach the wire. May be attached and
+ * detached while traffic flows. One capture per backend: a second attach
+ * fails. A write error (disk full) costs records, never frames: the file
+ * is cut back to its last whole record, later frames are tried again, and
+ * the loss is logged at most once a minute.
+ */
+bool net_dump_attach(NetBackend *be, const char *path, uint32_t maxlen,
+                     GError **errp);
+
+/* Stop capturing and close the file; no-op without a capture. */
+void net_dump_detach(NetBackend *be);
 
 /*
  * MAC addresses (Xen docs, xl-network-configuration): a guest MAC must be
