@@ -193,35 +193,50 @@ static void rtl8139_cp_l4_csum(uint8_t *ip, size_t ihl, uint8_t proto,
 
 /*
  * IPCS/TCPCS/UDPCS without large send. Only IPv4 (8139cp offloads IPv4
- * only); a header or datagram that does not fit the frame is sent as is.
+ * only). A checksum that cannot be computed inside the frame (no IPv4
+ * header, a datagram longer than the frame, a fragment, the wrong
+ * protocol or a short L4 header) is left alone and the frame sent as is.
  */
-static void rtl8139_cp_csum_offload(uint8_t *buf, size_t len, uint32_t cmd)
+static void rtl8139_cp_csum_offload(Rtl8139State *s, uint8_t *buf, size_t len,
+                                    uint32_t cmd)
 {
     NetFrameInfo info;
     uint8_t *ip;
     size_t ihl, total;
     uint8_t proto;
+    const char *why = NULL;
 
     net_parse_frame(buf, len, &info);
     if (info.ip_version != 4) {
-        return;
+        why = "no valid IPv4 header";
+        goto out;
     }
     ip = buf + info.l3_off;
     ihl = info.ip_hdr_len;
     if (cmd & RTL_TXD_IPCS) {
         rtl8139_cp_ip_csum(ip, ihl);
     }
+    if (!(cmd & (RTL_TXD_TCPCS | RTL_TXD_UDPCS))) {
+        return;
+    }
     total = ld16_be(ip + 2);
     proto = ip[9];
     if (total > len - info.l3_off || total < ihl ||
         (ld16_be(ip + 6) & IP_MF_OFFSET_MASK)) {
-        return;
-    }
-    if ((cmd & RTL_TXD_TCPCS) && proto == IP_PROTO_TCP && total - ihl >= 20) {
+        why = "IP total length does not fit the frame, or a fragment";
+    } else if ((cmd & RTL_TXD_TCPCS) && proto == IP_PROTO_TCP &&
+               total - ihl >= 20) {
         rtl8139_cp_l4_csum(ip, ihl, proto, total - ihl);
     } else if ((cmd & RTL_TXD_UDPCS) && proto == IP_PROTO_UDP &&
                total - ihl >= 8) {
         rtl8139_cp_l4_csum(ip, ihl, proto, total - ihl);
+    } else {
+        why = "protocol or L4 header does not match the request";
+    }
+out:
+    if (why) {
+        log_guest_error(LOG_RTL8139, "%s: checksum offload skipped: %s",
+                        s->name, why);
     }
 }
 
@@ -232,7 +247,7 @@ static RtlSend rtl8139_cp_send_plain(Rtl8139State *s)
 
     /* Idempotent: a retry after NET_SEND_BUSY recomputes the same sums. */
     if (t->cmd & (RTL_TXD_IPCS | RTL_TXD_UDPCS | RTL_TXD_TCPCS)) {
-        rtl8139_cp_csum_offload(s->cp_txbuf, t->len, t->cmd);
+        rtl8139_cp_csum_offload(s, s->cp_txbuf, t->len, t->cmd);
     }
     if (rtl8139_tx_output(s, s->cp_txbuf, t->len, rtl8139_cp_tag(t, tagbuf),
                           NULL) == NET_SEND_BUSY) {

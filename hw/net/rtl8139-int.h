@@ -60,7 +60,7 @@
 
 typedef enum RtlDir { RTL_DIR_RX, RTL_DIR_TX, RTL_DIR_COUNT } RtlDir;
 
-/* DTCCR dump layout (RTL8169/8139C+ tally counters), little-endian. */
+/* Tally counters in DTCCR dump order (RTL8169/8139C+), written LE. */
 typedef struct RtlTally {
     uint64_t tx_ok;
     uint64_t rx_ok;

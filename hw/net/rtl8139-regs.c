@@ -468,6 +468,18 @@ static void rtl8139_tppoll_write(Rtl8139State *s, unsigned idx, uint32_t val,
     }
 }
 
+/*
+ * RxMaxSize limits the frames C+ RX takes (0: no limit but the 13-bit
+ * descriptor length). It is write-only here: iPXE tells an RTL8169 from
+ * an 8139C+ by whether this register reads back what was written.
+ */
+static void rtl8139_rxmaxsize_write(Rtl8139State *s, unsigned idx, uint32_t val,
+                                    uint32_t mask)
+{
+    s->rx_max_size =
+        (uint16_t)rtl8139_merge(s->rx_max_size, val, mask, RTL_RXD_LEN_MASK);
+}
+
 static uint32_t rtl8139_cpcmd_read(Rtl8139State *s, unsigned idx)
 {
     return s->cpcmd;
@@ -596,7 +608,8 @@ static const RtlReg rtl8139_regs[] = {
                 rtl8139_config5_write),
     RTL_HANDLER("TPPoll", RTL_TPPOLL, 1, 1, RTL_REG_CPLUS, rtl8139_read_zero,
                 rtl8139_tppoll_write),
-    RTL_STORE_CP("RxMaxSize", RTL_RXMAXSIZE, 2, rx_max_size, 0x1fff),
+    RTL_HANDLER("RxMaxSize", RTL_RXMAXSIZE, 2, 1, RTL_REG_CPLUS,
+                rtl8139_read_zero, rtl8139_rxmaxsize_write),
     RTL_HANDLER("CpCmd", RTL_CPCMD, 2, 1, RTL_REG_CPLUS, rtl8139_cpcmd_read,
                 rtl8139_cpcmd_write),
     RTL_HANDLER("IntrMitigate", RTL_INTRMITIGATE, 2, 1, RTL_REG_CPLUS,

@@ -63,8 +63,10 @@ static bool rtl8139_rx_filter(Rtl8139State *s, const uint8_t *dst,
         return promisc || (s->rcr & RTL_RCR_AB);
     }
     if (net_is_multicast(dst)) {
-        /* 64-bin hash: the top 6 bits of the big-endian CRC (MAR0 bit 0 is
-         * bin 0), as 8139too/8139cp compute ether_crc() >> 26. */
+        /*
+         * 64-bin hash: the top 6 bits of the big-endian CRC (MAR0 bit 0
+         * is bin 0), as 8139too/8139cp compute ether_crc() >> 26.
+         */
         bin = net_crc32_be(dst, ETH_ALEN) >> 26;
         cls->kind = RTL_RX_MCAST;
         cls->c_status = RTL_RXH_MAR;
@@ -96,8 +98,8 @@ static RtlRxResult rtl8139_rx_too_long(Rtl8139State *s, size_t len)
 /*
  * C mode (data sheet 6.1): header (status, length with FCS), frame, FCS
  * at CBR, then CBR moves to the next dword. The read pointer is CAPR + 16
- * (drivers write "next packet - 16"). One byte of the ring always stays
- * free so that CBR == CAPR + 16 means empty (CR.BUFE).
+ * (drivers write "next packet - 16"). A packet may not fill the ring to
+ * the last byte: CBR == CAPR + 16 means empty (CR.BUFE).
  */
 static RtlRxResult rtl8139_rx_c(Rtl8139State *s, const uint8_t *frame,
                                 size_t len, const RtlRxClass *cls)

@@ -250,6 +250,7 @@ void rtl8139_soft_reset(Rtl8139State *s)
     s->isr = 0;
     s->cpcmd = 0;
     s->cplus_mode = false;
+    s->rx_max_size = 0;
     s->cp_rx_idx = 0;
     s->cp_tx_idx[0] = 0;
     s->cp_tx_idx[1] = 0;

@@ -4,6 +4,9 @@
  * reset, EEPROM, config lock, interrupts and link, TCTR/TimerInt, C mode
  * RX and TX as Linux 8139too drives them, and hostile register access.
  */
+#include <glib/gstdio.h>
+#include <unistd.h>
+
 #include "rtl8139-test.h"
 
 /* ---- PCI function and options ---- */
@@ -69,6 +72,37 @@ static void test_opts(void)
     g_clear_error(&err);
 }
 
+/* romfile= fills the expansion ROM BAR; a missing file is an error. */
+static void test_rom(void)
+{
+    static const uint8_t image[3] = {0x55, 0xaa, 0x01};
+    g_autofree char *path = NULL;
+    Clock *clock = clock_new_virtual();
+    NicConf conf = {0};
+    GError *err = NULL;
+    PciDevice *dev;
+    int fd = g_file_open_tmp("rtl8139-rom-XXXXXX", &path, &err);
+
+    g_assert_no_error(err);
+    g_assert_cmpint(write(fd, image, sizeof(image)), ==, sizeof(image));
+    close(fd);
+    conf.id = "r";
+    memcpy(conf.mac.a, guest_mac, 6);
+    conf.clock = clock;
+    conf.romfile = path;
+    dev = rtl8139_new(&conf, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(dev->rom_size, ==, 2048);
+    g_assert_cmpmem(dev->rom, 3, image, 3);
+    dev->ops->destroy(dev);
+    g_unlink(path);
+    conf.romfile = "/nonexistent/rtl8139.rom";
+    g_assert_null(rtl8139_new(&conf, &err));
+    g_assert_nonnull(strstr(err->message, "ROM"));
+    g_clear_error(&err);
+    clock_free(clock);
+}
+
 /* Both BARs decode the same registers, at every offset and width. */
 static void test_pci_both_bars(Fixture *f, gconstpointer data)
 {
@@ -88,6 +122,31 @@ static void test_pci_both_bars(Fixture *f, gconstpointer data)
             g_assert_cmphex(R32(off), ==, mrd(f, off, 4));
         }
     }
+}
+
+/*
+ * iPXE realtek_detect: RxMaxSize reads back only on an RTL8169; CpCmd
+ * reads back on an 8139C+; neither on a plain RTL8139 ("legacy").
+ */
+static void test_ipxe_detect(Fixture *f, gconstpointer data)
+{
+    uint16_t cpcr;
+
+    W8(RTL_CR, RTL_CR_RST);
+    g_assert_false(R8(RTL_CR) & RTL_CR_RST);
+    mwr(f, RTL_RXMAXSIZE, 1522, 2);
+    g_assert_cmphex(mrd(f, RTL_RXMAXSIZE, 2), !=, 1522);
+    cpcr = (uint16_t)mrd(f, RTL_CPCMD, 2);
+    cpcr |= RTL_CPCMD_MULRW | RTL_CPCMD_CPRX | RTL_CPCMD_CPTX | RTL_CPCMD_DAC;
+    cpcr &= ~RTL_CPCMD_RXVLAN;
+    mwr(f, RTL_CPCMD, cpcr, 2);
+    if (f->cmode) {
+        g_assert_cmphex(mrd(f, RTL_CPCMD, 2), !=, cpcr);
+    } else {
+        g_assert_cmphex(mrd(f, RTL_CPCMD, 2), ==, cpcr);
+    }
+    /* The RCR bit iPXE reads to pick 93C46 vs 93C56. */
+    g_assert_false(mrd(f, RTL_RCR, 4) & RTL_RCR_9356SEL);
 }
 
 /* ---- Reset ---- */
@@ -959,6 +1018,9 @@ int main(int argc, char **argv)
     add("/rtl8139/pci/ident-c", c, test_pci_ident);
     add("/rtl8139/pci/both-bars", NULL, test_pci_both_bars);
     g_test_add_func("/rtl8139/opts", test_opts);
+    g_test_add_func("/rtl8139/pci/rom", test_rom);
+    add("/rtl8139/ipxe/detect", NULL, test_ipxe_detect);
+    add("/rtl8139/ipxe/detect-c", c, test_ipxe_detect);
     add("/rtl8139/reset/defaults", NULL, test_reset_defaults);
     add("/rtl8139/reset/defaults-c", c, test_reset_defaults);
     add("/rtl8139/reset/cr-rst", NULL, test_reset_cr);
