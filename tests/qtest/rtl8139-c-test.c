@@ -186,7 +186,7 @@ static bool wait_cbr(QRtl *d, uint32_t expect, int timeout_ms)
         if (g_get_monotonic_time() > end) {
             return false;
         }
-        g_usleep(500);
+        qrtl_settle(d, 1);
     }
 }
 

@@ -270,7 +270,13 @@ static void check_lies(uint32_t flags)
                        check_wire_from_guest(d, frame, len, hlen));
     }
     check_alive_cplus(d);
-    g_assert_true(qrtl_logged_guest_error(d));
+    /*
+     * A large send that cannot be parsed is an invalid command (logged);
+     * plain checksum offload over odd headers may just go out as is.
+     */
+    if (flags & RTL_TXD_LGSEN) {
+        g_assert_true(qrtl_logged_guest_error(d));
+    }
     qrtl_stop(d);
 }
 
@@ -428,7 +434,7 @@ static void check_capr_overrun(bool wrap)
                               (uint16_t)(k * 16 + i));
             qrtl_wire_send(d, frame, sizeof(frame));
         }
-        g_usleep(50 * 1000);
+        qrtl_settle(d, 50);
         g_assert_true(qrtl_c_guard_ok(d));
     }
     /* Frames larger than the whole 8K ring. */
@@ -437,7 +443,7 @@ static void check_capr_overrun(bool wrap)
     qrtl_wire_send(d, big, 9000);
     qrtl_simple_frame(big, 65000, bcast, 0x901);
     qrtl_wire_send(d, big, 65000);
-    g_usleep(200 * 1000);
+    qrtl_settle(d, 200);
     g_assert_true(qrtl_c_guard_ok(d));
     qrtl_reset(d);
     check_alive_c(d);
@@ -470,7 +476,7 @@ static void test_rx_jumbo(void)
         qrtl_wire_send(d, big, 9018);
         qrtl_simple_frame(big, 65000, bcast, 3);
         qrtl_wire_send(d, big, 65000);
-        g_usleep(200 * 1000);
+        qrtl_settle(d, 200);
         g_assert_true(qrtl_c_guard_ok(d));
     }
     check_alive_c(d);
@@ -490,7 +496,7 @@ static void test_rx_ring_past_ram(void)
         qrtl_simple_frame(frame, sizeof(frame), d->mac, (uint16_t)i);
         qrtl_wire_send(d, frame, sizeof(frame));
     }
-    g_usleep(200 * 1000);
+    qrtl_settle(d, 200);
     qrtl_reset(d);
     check_alive_c(d);
     qrtl_stop(d);
@@ -607,7 +613,7 @@ static void test_dma_bar_rx_ring(void)
     reg_snap(d, &s);
     qrtl_simple_frame(frame, 200, bcast, 1);
     qrtl_wire_send(d, frame, 200);
-    g_usleep(300 * 1000);
+    qrtl_settle(d, 300);
     reg_check(d, &s);
     g_assert_true(qrtl_logged_guest_error(d));
     check_alive_cplus(d);
@@ -628,7 +634,7 @@ static void test_dma_bar_c_mode(void)
     s.v[5] = (uint32_t)bar1(d);
     qrtl_simple_frame(frame, 200, bcast, 1);
     qrtl_wire_send(d, frame, 200);
-    g_usleep(300 * 1000);
+    qrtl_settle(d, 300);
     reg_check(d, &s);
 
     /* Transmit from the BAR: no register contents on the wire. */
@@ -641,8 +647,9 @@ static void test_dma_bar_c_mode(void)
     qrtl_w32(d, RTL_TSAD0 + 4, (uint32_t)qrtl_copy_to_guest(d, frame, 200));
     s.v[4] = qrtl_r32(d, RTL_TSAD0 + 4);
     qrtl_w32(d, RTL_TCR, qrtl_r32(d, RTL_TCR) | RTL_TCR_LBK);
+    s.v[11] = qrtl_r32(d, RTL_TCR);
     qrtl_w32(d, RTL_TSD0 + 4, 8u << RTL_TSD_ERTXTH_SHIFT | 200);
-    g_usleep(300 * 1000);
+    qrtl_settle(d, 300);
     reg_check(d, &s);
     g_assert_true(qrtl_logged_guest_error(d));
     qrtl_reset(d);

@@ -129,6 +129,16 @@ static void check_eeprom_read(const char *extra)
         g_assert_cmphex(qrtl_eeprom_read(d, 7 + i, 6), ==,
                         qrtl_le16(d->mac + 2 * i));
     }
+    /*
+     * SVID (06h), SMID (08h), MNGNT (0Ah) and MXLAT (0Bh) are what the
+     * chip loads into its PCI configuration space.
+     */
+    g_assert_cmphex(qrtl_eeprom_read(d, 3, 6), ==,
+                    qpci_config_readw(d->pci, 0x2c));
+    g_assert_cmphex(qrtl_eeprom_read(d, 4, 6), ==,
+                    qpci_config_readw(d->pci, 0x2e));
+    g_assert_cmphex(qrtl_eeprom_read(d, 5, 6), ==,
+                    qpci_config_readw(d->pci, 0x3e));
     /* IDR0-5 were auto-loaded from the same words at power-on. */
     for (i = 0; i < 6; i++) {
         g_assert_cmphex(qrtl_r8(d, RTL_IDR0 + i), ==, d->mac[i]);
@@ -556,7 +566,7 @@ static void check_link(const char *extra)
     end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
     while ((qrtl_r16(d, RTL_BMSR) & RTL_BMSR_LINK) &&
            g_get_monotonic_time() < end) {
-        g_usleep(1000);
+        qrtl_settle(d, 1);
     }
     g_assert_cmphex(qrtl_r16(d, RTL_BMSR) & RTL_BMSR_LINK, ==, 0);
     g_assert_cmphex(qrtl_r8(d, RTL_MSR) & RTL_MSR_LINKB, ==, RTL_MSR_LINKB);

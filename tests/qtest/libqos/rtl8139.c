@@ -51,6 +51,28 @@ static gint64 qrtl_deadline(int timeout_ms)
     return g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 }
 
+/*
+ * One poll interval: a little real time for the backend, and a little
+ * virtual time for work the NIC defers to a (virtual) timer or bottom
+ * half, since under qtest only clock_step moves the clock.
+ */
+static void qrtl_pause(QRtl *d)
+{
+    g_usleep(QRTL_POLL_US);
+    if (d->step_ns) {
+        qtest_clock_step(d->qts, d->step_ns);
+    }
+}
+
+void qrtl_settle(QRtl *d, int ms)
+{
+    gint64 end = qrtl_deadline(ms);
+
+    do {
+        qrtl_pause(d);
+    } while (!qrtl_deadline_passed(end));
+}
+
 QRtl *qrtl_start(const char *device_extra)
 {
     QRtl *d = g_new0(QRtl, 1);
@@ -67,6 +89,7 @@ QRtl *qrtl_start(const char *device_extra)
     memcpy(d->mac, mac, sizeof(mac));
     d->bar = QRTL_BAR_MMIO;
     d->rx_ack = true;
+    d->step_ns = QRTL_STEP_NS;
     d->tx_ertxth = 8; /* 8139too: TX_FIFO_THRESH 256 in 32-byte units */
 
     d->pci = qpci_device_find(d->qts, QRTL_DEVFN);
@@ -336,7 +359,7 @@ bool qrtl_c_rx_wait(QRtl *d, int timeout_ms)
         if (qrtl_deadline_passed(end)) {
             return false;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
     }
 }
 
@@ -429,7 +452,7 @@ uint32_t qrtl_c_tx_wait(QRtl *d, unsigned slot, int timeout_ms)
         if (qrtl_deadline_passed(end)) {
             return 0;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
     }
 }
 
@@ -577,7 +600,7 @@ bool qrtl_cp_tx_wait(QRtl *d, unsigned idx, int timeout_ms, uint32_t *opts1)
         if (qrtl_deadline_passed(end)) {
             return false;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
     }
 }
 
@@ -598,7 +621,7 @@ int qrtl_cp_rx(QRtl *d, uint32_t *opts1, uint32_t *opts2, uint8_t *buf,
         if (qrtl_deadline_passed(end)) {
             return -1;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
     }
     n = MIN((size_t)(o1 & RTL_RXD_LEN_MASK), MIN(cap, d->cp_rx_buf_size));
     if (n) {
@@ -634,7 +657,7 @@ bool qrtl_dump_tally(QRtl *d, uint64_t gpa)
             done = true;
             break;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
         qtest_clock_step(d->qts, 10 * 1000);
     }
     qrtl_w32(d, RTL_DTCCR, 0);
@@ -661,7 +684,7 @@ bool qrtl_wait_irq(QRtl *d, int timeout_ms)
         if (qrtl_deadline_passed(end)) {
             return false;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
     }
 }
 
@@ -678,7 +701,7 @@ uint16_t qrtl_wait_isr(QRtl *d, uint16_t mask, int timeout_ms)
         if (qrtl_deadline_passed(end)) {
             return isr;
         }
-        g_usleep(QRTL_POLL_US);
+        qrtl_pause(d);
     }
 }
 
@@ -690,8 +713,17 @@ void qrtl_wire_send(QRtl *d, const void *frame, size_t len)
 
 ssize_t qrtl_wire_recv(QRtl *d, void *buf, size_t cap, int timeout_ms)
 {
+    gint64 end = qrtl_deadline(timeout_ms);
+    ssize_t n;
+
     g_assert_cmpint(d->wire, >=, 0);
-    return qtest_wire_recv(d->wire, buf, cap, timeout_ms);
+    for (;;) {
+        n = qtest_wire_recv(d->wire, buf, cap, d->step_ns ? 5 : timeout_ms);
+        if (n >= 0 || !d->step_ns || qrtl_deadline_passed(end)) {
+            return n;
+        }
+        qtest_clock_step(d->qts, d->step_ns);
+    }
 }
 
 bool qrtl_wire_quiet(QRtl *d, int ms)

@@ -25,6 +25,8 @@
 #define QRTL_BAR_IO 0
 #define QRTL_BAR_MMIO 1
 #define QRTL_REG_SIZE 256
+/* Virtual time per poll iteration of the wait helpers. */
+#define QRTL_STEP_NS 100000
 
 /* Operational registers (RTL8139C datasheet 6; RTL8139C+ datasheet 6). */
 #define RTL_IDR0 0x00
@@ -176,6 +178,9 @@
 #define RTL_TXS_UNF (1u << 25)      /* status after TX */
 #define RTL_TXS_ES (1u << 23)
 #define RTL_RXD_LEN_MASK 0x1fffu
+#define RTL_RXS_MARF (1u << 26)
+#define RTL_RXS_PAMF (1u << 25)
+#define RTL_RXS_BARF (1u << 24)
 #define RTL_RXS_FOVF (1u << 22)
 #define RTL_RXS_LONGF (1u << 21)
 #define RTL_RXS_RES (1u << 20)
@@ -200,6 +205,11 @@ typedef struct QRtl {
     int wire;
     /* BAR used by qrtl_r / qrtl_w: QRTL_BAR_IO or QRTL_BAR_MMIO. */
     int bar;
+    /*
+     * Virtual time each poll iteration advances (QRTL_STEP_NS; 0 = real
+     * time only), so work the NIC defers to its clock gets done.
+     */
+    int64_t step_ns;
     uint8_t mac[6];
 
     /* C mode RX ring buffer (8139too layout). */
@@ -238,6 +248,8 @@ typedef struct QRtl {
 QRtl *qrtl_start(const char *device_extra);
 /* Quit emunet and free everything. */
 void qrtl_stop(QRtl *d);
+/* Let ms of real time pass, stepping the virtual clock as polls do. */
+void qrtl_settle(QRtl *d, int ms);
 
 uint8_t qrtl_r8(QRtl *d, unsigned off);
 uint16_t qrtl_r16(QRtl *d, unsigned off);
