@@ -11,9 +11,14 @@
 #include "emunet/net.h"
 #include "emunet/opts.h"
 
-/* Error domain of backend setup errors (one code: the message says it). */
+/*
+ * Error domain of backend setup errors: FAILED for a bad option, HOST
+ * when the host refused (net_backend_error_is_host); the message says
+ * the rest.
+ */
 #define NET_BACKEND_ERROR (net_backend_error_quark())
 #define NET_BACKEND_ERROR_FAILED 0
+#define NET_BACKEND_ERROR_HOST 1
 GQuark net_backend_error_quark(void);
 
 typedef NetBackend *NetBackendNewFn(const EmuOpts *opts, GMainContext *ctx,
@@ -45,6 +50,19 @@ NetBackend *net_slirp_new(const EmuOpts *opts, GMainContext *ctx,
  */
 void net_dump_frame(NetDump *dump, const struct iovec *iov, int iovcnt,
                     size_t len);
+
+/* ---- Transmit rate limit (backends/rate.c) ---- */
+
+/*
+ * May a frame of `len` bytes go now? False arms the timer that calls
+ * net_backend_tx_ready when credit is back (the caller returns BUSY).
+ */
+bool net_rate_admit(NetRate *r, size_t len);
+
+/* `len` bytes went out. */
+void net_rate_charge(NetRate *r, size_t len);
+
+void net_rate_free(NetRate *r);
 
 /* ---- Offloads finished in software (backends/offload.c) ---- */
 

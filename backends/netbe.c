@@ -13,6 +13,11 @@ GQuark net_backend_error_quark(void)
     return g_quark_from_static_string("emunet-netbe-error-quark");
 }
 
+bool net_backend_error_is_host(const GError *err)
+{
+    return g_error_matches(err, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST);
+}
+
 typedef struct NetBackendType {
     const char *name;
     NetBackendNewFn *create;
@@ -35,6 +40,7 @@ void net_backend_init(NetBackend *be, const NetBackendOps *ops, const char *id,
     be->held = NULL;
     be->held_len = 0;
     be->dump = NULL;
+    be->rate = NULL;
     be->opaque = opaque;
 }
 
@@ -192,11 +198,17 @@ NetSendResult net_peer_send(NetPeer *peer, const struct iovec *iov, int iovcnt)
         be->stats.tx_drops++;
         return NET_SEND_DROP;
     }
+    if (G_UNLIKELY(be->rate) && !net_rate_admit(be->rate, len)) {
+        return NET_SEND_BUSY;
+    }
     res = be->ops->send(be, iov, iovcnt);
     switch (res) {
     case NET_SEND_OK:
         be->stats.tx_frames++;
         be->stats.tx_bytes += len;
+        if (G_UNLIKELY(be->rate)) {
+            net_rate_charge(be->rate, len);
+        }
         if (G_UNLIKELY(be->dump)) {
             net_dump_frame(be->dump, iov, iovcnt, len);
         }
@@ -208,6 +220,15 @@ NetSendResult net_peer_send(NetPeer *peer, const struct iovec *iov, int iovcnt)
         break;
     }
     return res;
+}
+
+void net_peer_flush(NetPeer *peer)
+{
+    NetBackend *be = peer->backend;
+
+    if (be && be->ops->flush) {
+        be->ops->flush(be);
+    }
 }
 
 void net_peer_set_link(NetPeer *peer, bool up)
@@ -228,6 +249,8 @@ void net_backend_free(NetBackend *be)
         net_disconnect(be->peer);
     }
     net_dump_detach(be);
+    net_rate_free(be->rate);
+    be->rate = NULL;
     g_free(be->id);
     be->id = NULL;
     /* Last: the backend's free may release the memory `be` lives in. */

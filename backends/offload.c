@@ -300,6 +300,18 @@ static bool offload_dump_one(void *opaque, const uint8_t *frame, size_t len)
     return true;
 }
 
+/*
+ * Bytes a checked frame becomes when finished in software, capped at the
+ * rate limit's smallest burst: admitted whole, its segments (each sent
+ * and charged on its own by net_peer_send) then find the credit there.
+ */
+static size_t offload_wire_bytes(const NetOffload *off, size_t len)
+{
+    size_t nsegs = net_offload_nsegs(off, len);
+
+    return MIN(len + (nsegs - 1) * off->hdr_len, (size_t)128 * 1024);
+}
+
 NetSendResult net_peer_send_offload(NetPeer *peer, const NetOffload *off,
                                     const struct iovec *iov, int iovcnt)
 {
@@ -330,6 +342,12 @@ NetSendResult net_peer_send_offload(NetPeer *peer, const NetOffload *off,
         be->stats.tx_drops++;
         return NET_SEND_DROP;
     }
+    if (G_UNLIKELY(be->rate) &&
+        !net_rate_admit(be->rate, be->ops->send_offload
+                                      ? len
+                                      : offload_wire_bytes(off, len))) {
+        return NET_SEND_BUSY;
+    }
     if (!be->ops->send_offload) {
         /* The NIC did not ask net_peer_offload_ok(); finish it here. */
         net_offload_finish(off, &info, iov, iovcnt, len, offload_send_one, &fb);
@@ -346,6 +364,9 @@ NetSendResult net_peer_send_offload(NetPeer *peer, const NetOffload *off,
     case NET_SEND_OK:
         be->stats.tx_frames++;
         be->stats.tx_bytes += len;
+        if (G_UNLIKELY(be->rate)) {
+            net_rate_charge(be->rate, len);
+        }
         if (G_UNLIKELY(be->dump)) {
             net_offload_finish(off, &info, iov, iovcnt, len, offload_dump_one,
                                be->dump);

@@ -18,13 +18,17 @@
  * and hands it the results after (slirp_pollfds_poll); its timers run on
  * a real Clock on the same context.
  *
- * Frames from libslirp are queued and delivered from the GSource, never
- * from inside the NIC's send (slirp_input answers ARP and DHCP at once).
- * While the NIC is full they wait in the queue and libslirp's sockets are
- * not polled for input, so host-side TCP data stays in the kernel.
+ * Frames from libslirp reach the NIC from the GSource, never from inside
+ * the NIC's send (slirp_input answers ARP and DHCP at once): those made
+ * while the GSource polls libslirp go straight to the NIC, the others
+ * (and any behind a frame the NIC refused) are queued and delivered from
+ * the next dispatch. While the NIC is full they wait in the queue and
+ * libslirp's sockets are not polled for input, so host-side TCP data
+ * stays in the kernel.
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <slirp/libslirp.h>
 
 #include "backends/netbe-priv.h"
@@ -39,6 +43,13 @@
 typedef ssize_t slirp_ssize_t;
 #endif
 
+/*
+ * Extra poll rounds per dispatch while datagrams stream in from the host
+ * (slirp_source_dispatch), and what counts as streaming: frames for the
+ * guest from two dispatches closer together than this.
+ */
+#define SLIRP_RX_ROUNDS 16
+#define SLIRP_RX_STREAM_US 100
 /* Queued frames towards the NIC beyond which libslirp is not polled. */
 #define SLIRP_RXQ_SOFT (256 * 1024)
 /* ...and beyond which frames are dropped (counted). */
@@ -61,6 +72,22 @@ struct NetSlirp {
     GSource *src;
     /* GPollFD per libslirp socket, registered with src until next fill. */
     GArray *pollfds;
+    /*
+     * What the current fill asks for; registered (copied to pollfds) only
+     * when it differs, since every g_source_add_poll/remove_poll wakes
+     * the context and would make the next poll return at once.
+     */
+    GArray *next_pollfds;
+    /* The array whose revents slirp_pollfds_poll reads (one of the two). */
+    GArray *polled;
+    /* Inside our own slirp_pollfds_poll: frames may go straight out. */
+    bool in_poll;
+    /*
+     * Frames libslirp produced for the guest, and when a dispatch last
+     * produced some (monotonic us).
+     */
+    uint64_t rx_produced;
+    gint64 rx_last_us;
     /* Monotonic time (us) when libslirp wants to run again; -1: never. */
     gint64 deadline;
     /* Frames (GBytes) from libslirp for the NIC, and their total size. */
@@ -85,6 +112,17 @@ static slirp_ssize_t slirp_cb_send_packet(const void *buf, size_t len,
 {
     NetSlirp *s = opaque;
 
+    s->rx_produced++;
+    if (s->in_poll && s->rx_enabled && g_queue_is_empty(&s->rxq)) {
+        /*
+         * From our dispatch (not from inside the NIC's send), nothing
+         * queued before it: straight to the NIC, without a copy. A frame
+         * it cannot take is held by the generic layer, which also stops
+         * RX; later ones queue below.
+         */
+        net_backend_receive(&s->be, buf, len);
+        return (slirp_ssize_t)len;
+    }
     if (s->rxq_bytes + len > SLIRP_RXQ_MAX) {
         /* libslirp's contract: a dropped frame is retransmitted by TCP. */
         s->be.stats.rx_drops++;
@@ -193,8 +231,8 @@ static int slirp_add_poll(int fd, int events, void *opaque)
                  (events & SLIRP_POLL_PRI ? G_IO_PRI : 0) |
                  (events & SLIRP_POLL_ERR ? G_IO_ERR : 0) |
                  (events & SLIRP_POLL_HUP ? G_IO_HUP : 0);
-    g_array_append_val(s->pollfds, pfd);
-    return (int)s->pollfds->len - 1;
+    g_array_append_val(s->next_pollfds, pfd);
+    return (int)s->next_pollfds->len - 1;
 }
 
 static int slirp_get_revents(int idx, void *opaque)
@@ -202,10 +240,10 @@ static int slirp_get_revents(int idx, void *opaque)
     NetSlirp *s = opaque;
     gushort rev;
 
-    if (idx < 0 || (guint)idx >= s->pollfds->len) {
+    if (idx < 0 || (guint)idx >= s->polled->len) {
         return 0;
     }
-    rev = g_array_index(s->pollfds, GPollFD, idx).revents;
+    rev = g_array_index(s->polled, GPollFD, idx).revents;
     return (rev & G_IO_IN ? SLIRP_POLL_IN : 0) |
            (rev & G_IO_OUT ? SLIRP_POLL_OUT : 0) |
            (rev & G_IO_PRI ? SLIRP_POLL_PRI : 0) |
@@ -228,17 +266,46 @@ static bool slirp_rx_ready(NetSlirp *s)
     return s->rx_enabled && !g_queue_is_empty(&s->rxq);
 }
 
+/* Does the fill just done ask for the polls already registered? */
+static bool slirp_polls_same(NetSlirp *s)
+{
+    guint i;
+
+    if (s->next_pollfds->len != s->pollfds->len) {
+        return false;
+    }
+    for (i = 0; i < s->pollfds->len; i++) {
+        const GPollFD *a = &g_array_index(s->pollfds, GPollFD, i);
+        const GPollFD *b = &g_array_index(s->next_pollfds, GPollFD, i);
+
+        if (a->fd != b->fd || a->events != b->events) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static gboolean slirp_source_prepare(GSource *src, gint *timeout)
 {
     NetSlirp *s = ((SlirpSource *)src)->s;
     uint32_t ms = UINT32_MAX;
     guint i;
 
-    slirp_remove_polls(s);
+    g_array_set_size(s->next_pollfds, 0);
     slirp_pollfds_fill(s->slirp, &ms, slirp_add_poll, s);
-    /* Register only now: the array no longer moves. */
-    for (i = 0; i < s->pollfds->len; i++) {
-        g_source_add_poll(src, &g_array_index(s->pollfds, GPollFD, i));
+    if (slirp_polls_same(s)) {
+        /* Same indices: revents of the last poll are not read again. */
+        for (i = 0; i < s->pollfds->len; i++) {
+            g_array_index(s->pollfds, GPollFD, i).revents = 0;
+        }
+    } else {
+        slirp_remove_polls(s);
+        g_array_append_vals(s->pollfds, s->next_pollfds->data,
+                            s->next_pollfds->len);
+        /* Register only now: the array no longer moves. */
+        for (i = 0; i < s->pollfds->len; i++) {
+            g_source_add_poll(src, &g_array_index(s->pollfds, GPollFD, i));
+        }
     }
     if (ms == UINT32_MAX) {
         s->deadline = -1;
@@ -284,13 +351,61 @@ static void slirp_rx_deliver(NetSlirp *s)
     }
 }
 
+/* Let libslirp handle what the poll of `polled` found. */
+static void slirp_poll_once(NetSlirp *s, GArray *polled)
+{
+    s->polled = polled;
+    s->in_poll = true;
+    slirp_pollfds_poll(s->slirp, 0, slirp_get_revents, s);
+    s->in_poll = false;
+    slirp_rx_deliver(s);
+}
+
+/*
+ * libslirp reads at most one datagram per socket per poll. While they
+ * stream in (frames for the guest now and in a dispatch less than
+ * SLIRP_RX_STREAM_US ago), look again before going back to the main
+ * loop: sched_yield() first, since the sender is then typically a task
+ * on this CPU that our wakeup preempted (see tap_rx_should_yield), then
+ * a fresh fill (sockets may have come and gone) and a poll that does not
+ * wait. Stops at the first round that finds nothing for the guest.
+ */
+static bool slirp_rx_streaming(NetSlirp *s, uint64_t produced)
+{
+    gint64 now, last;
+
+    if (s->rx_produced == produced || !s->rx_enabled) {
+        return false;
+    }
+    now = g_get_monotonic_time();
+    last = s->rx_last_us;
+    s->rx_last_us = now;
+    return now - last < SLIRP_RX_STREAM_US;
+}
+
 static gboolean slirp_source_dispatch(GSource *src, GSourceFunc cb,
                                       gpointer data)
 {
     NetSlirp *s = ((SlirpSource *)src)->s;
+    uint64_t produced = s->rx_produced;
+    uint32_t ms = UINT32_MAX;
+    int round;
 
-    slirp_pollfds_poll(s->slirp, 0, slirp_get_revents, s);
-    slirp_rx_deliver(s);
+    slirp_poll_once(s, s->pollfds);
+    for (round = 0; round < SLIRP_RX_ROUNDS; round++) {
+        if (!slirp_rx_streaming(s, produced)) {
+            break;
+        }
+        produced = s->rx_produced;
+        sched_yield();
+        g_array_set_size(s->next_pollfds, 0);
+        slirp_pollfds_fill(s->slirp, &ms, slirp_add_poll, s);
+        if (g_poll((GPollFD *)s->next_pollfds->data, s->next_pollfds->len,
+                   0) <= 0) {
+            break;
+        }
+        slirp_poll_once(s, s->next_pollfds);
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -350,6 +465,7 @@ static void slirp_free(NetBackend *be)
     clock_free(s->clock);
     g_queue_clear_full(&s->rxq, (GDestroyNotify)g_bytes_unref);
     g_array_unref(s->pollfds);
+    g_array_unref(s->next_pollfds);
     g_free(s->tx_buf);
     g_free(s);
 }
@@ -540,11 +656,14 @@ static bool slirp_add_fwd(NetSlirp *s, const char *rule, const SlirpNet *n,
     errno = 0;
     if (slirp_add_hostfwd(s->slirp, udp, haddr, (int)hport, gaddr, (int)gport) <
         0) {
+        /* The host refused (port in use, no permission): exit status 1. */
         err = errno;
-        return slirp_fail(errp,
-                          "hostfwd=%s: cannot forward host port %s:%u%s%s",
-                          rule, *hhost ? hhost : "*", (unsigned)hport,
-                          err ? ": " : "", err ? g_strerror(err) : "");
+        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST,
+                    "netdev user: hostfwd=%s: cannot forward host port "
+                    "%s:%u%s%s",
+                    rule, *hhost ? hhost : "*", (unsigned)hport,
+                    err ? ": " : "", err ? g_strerror(err) : "");
+        return false;
     }
     return true;
 
@@ -610,11 +729,15 @@ NetBackend *net_slirp_new(const EmuOpts *opts, GMainContext *ctx, GError **errp)
     s->clock = clock_new_real(ctx);
     s->timers = g_ptr_array_new();
     s->pollfds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+    s->next_pollfds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+    s->polled = s->pollfds;
     g_queue_init(&s->rxq);
     net_backend_init(&s->be, &slirp_ops, opts_get(opts, "id"), s);
     s->src = g_source_new(&slirp_source_funcs, sizeof(SlirpSource));
     ((SlirpSource *)s->src)->s = s;
     g_source_set_name(s->src, "netdev user");
+    /* Not re-entered: spares GLib's poll-set changes per dispatch. */
+    g_source_set_can_recurse(s->src, TRUE);
     s->slirp = slirp_new(&cfg, &slirp_callbacks, s);
     if (!s->slirp) {
         slirp_fail(errp, "libslirp refused the configuration");
@@ -639,6 +762,7 @@ fail:
         g_ptr_array_unref(s->timers);
         clock_free(s->clock);
         g_array_unref(s->pollfds);
+        g_array_unref(s->next_pollfds);
         g_free(s);
     }
     return NULL;

@@ -10,6 +10,11 @@
  * while no peer is connected). Reading stops for real while the NIC is
  * full: the fd leaves the poll set, so the kernel buffer fills and the
  * sender is throttled instead of frames being dropped.
+ *
+ * Frames the NIC sends are queued (copied) and written in batches: one
+ * send() for all frames of a TX doorbell (NetBackendOps.flush) or each
+ * SOCKET_TX_BATCH bytes, and at the latest from this source's next
+ * dispatch, before the main loop waits again (prepare() says ready).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +38,12 @@
 #define SOCKET_TX_RESUME (SOCKET_TX_BOUND / 2)
 /* A frame is accepted while at most SOCKET_TX_BOUND bytes are queued. */
 #define SOCKET_TX_CAP (SOCKET_TX_BOUND + SOCKET_HDR + NET_MAX_FRAME)
-/* iovecs for the direct sendmsg(): the header plus the NIC's pieces. */
-#define SOCKET_IOV_MAX 64
+/*
+ * Queued bytes that are written at once, without waiting for a flush.
+ * Large writes matter: the peer is woken per write it finds waiting, and
+ * wakeups cost more than the copies.
+ */
+#define SOCKET_TX_BATCH SOCKET_TX_BOUND
 /* After accept() fails for lack of resources, retry this much later. */
 #define SOCKET_ACCEPT_RETRY_US (1000 * 1000)
 
@@ -74,6 +83,11 @@ typedef struct NetSocket {
     /* Frames with bytes in tx_buf, and the unsent bytes of the first. */
     size_t tx_frames;
     size_t tx_head_left;
+    /*
+     * The last write left bytes queued (the socket is full): wait for
+     * POLLOUT. Otherwise queued bytes are a batch not written yet.
+     */
+    bool tx_full;
 } NetSocket;
 
 typedef struct SocketSource {
@@ -91,7 +105,7 @@ static void socket_update_watch(NetSocket *s)
         if (s->rx_enabled) {
             want |= G_IO_IN;
         }
-        if (s->tx_tail > s->tx_head) {
+        if (s->tx_full) {
             want |= G_IO_OUT;
         }
     }
@@ -160,6 +174,7 @@ static void socket_drop_conn(NetSocket *s, int err, bool logged)
     s->tx_head = s->tx_tail = 0;
     s->tx_frames = 0;
     s->tx_head_left = 0;
+    s->tx_full = false;
     s->tx_err = 0;
     if (s->fd_tag) {
         g_source_remove_unix_fd(s->src, s->fd_tag);
@@ -181,6 +196,13 @@ static void socket_drop_conn(NetSocket *s, int err, bool logged)
 /* Start serving a connected, non-blocking socket. */
 static void socket_attach(NetSocket *s, int fd)
 {
+    /*
+     * Nothing runs the main loop recursively. Without this, GLib takes
+     * our fds out of the poll set for every dispatch and puts them back
+     * afterwards, waking the context both times (an eventfd write each,
+     * then an extra poll and read): per batch of frames.
+     */
+    g_source_set_can_recurse(s->src, TRUE);
     s->fd = fd;
     s->rx_head = s->rx_tail = 0;
     socket_update_watch(s);
@@ -240,9 +262,13 @@ static void socket_tx_consume(NetSocket *s, size_t n)
     }
 }
 
-/* Write queued bytes until the socket is full. 0, or a fatal errno. */
+/*
+ * Write queued bytes until the socket is full (then tx_full is set).
+ * 0, or a fatal errno.
+ */
 static int socket_tx_write(NetSocket *s)
 {
+    s->tx_full = false;
     while (s->tx_head < s->tx_tail) {
         ssize_t n = send(s->fd, s->tx_buf + s->tx_head, s->tx_tail - s->tx_head,
                          MSG_NOSIGNAL);
@@ -252,11 +278,13 @@ static int socket_tx_write(NetSocket *s)
                 continue;
             }
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                s->tx_full = true;
                 return 0;
             }
             return errno;
         }
         if (n == 0) {
+            s->tx_full = true;
             return 0;
         }
         socket_tx_consume(s, n);
@@ -265,12 +293,24 @@ static int socket_tx_write(NetSocket *s)
 }
 
 /*
- * Queue the frame `hdr` + `iov` minus its first `skip` bytes (already
- * written). The caller made sure at most SOCKET_TX_BOUND bytes are
- * queued, so it fits in SOCKET_TX_CAP.
+ * Write a batch that is queued and not waiting for POLLOUT. An error is
+ * kept in tx_err for dispatch: the NIC may be our caller.
+ */
+static void socket_tx_kick(NetSocket *s)
+{
+    if (s->fd < 0 || s->tx_err || s->tx_full || s->tx_tail == s->tx_head) {
+        return;
+    }
+    s->tx_err = socket_tx_write(s);
+    socket_update_watch(s);
+}
+
+/*
+ * Queue the frame `hdr` + `iov`. The caller made sure at most
+ * SOCKET_TX_BOUND bytes are queued, so it fits in SOCKET_TX_CAP.
  */
 static void socket_tx_append(NetSocket *s, const uint8_t *hdr,
-                             const struct iovec *iov, int iovcnt, size_t skip)
+                             const struct iovec *iov, int iovcnt)
 {
     size_t start = s->tx_tail;
     size_t room;
@@ -286,24 +326,13 @@ static void socket_tx_append(NetSocket *s, const uint8_t *hdr,
         s->tx_head = 0;
         start = s->tx_tail;
     }
-    if (skip < SOCKET_HDR) {
-        memcpy(s->tx_buf + s->tx_tail, hdr + skip, SOCKET_HDR - skip);
-        s->tx_tail += SOCKET_HDR - skip;
-        skip = 0;
-    } else {
-        skip -= SOCKET_HDR;
-    }
+    memcpy(s->tx_buf + s->tx_tail, hdr, SOCKET_HDR);
+    s->tx_tail += SOCKET_HDR;
     for (i = 0; i < iovcnt; i++) {
-        size_t len = iov[i].iov_len;
-
-        if (skip >= len) {
-            skip -= len;
-            continue;
+        if (iov[i].iov_len) {
+            memcpy(s->tx_buf + s->tx_tail, iov[i].iov_base, iov[i].iov_len);
+            s->tx_tail += iov[i].iov_len;
         }
-        memcpy(s->tx_buf + s->tx_tail, (const uint8_t *)iov[i].iov_base + skip,
-               len - skip);
-        s->tx_tail += len - skip;
-        skip = 0;
     }
     if (s->tx_frames == 0) {
         s->tx_head_left = s->tx_tail - start;
@@ -311,14 +340,18 @@ static void socket_tx_append(NetSocket *s, const uint8_t *hdr,
     s->tx_frames++;
 }
 
+/*
+ * Queue the frame; the batch is written on flush, once SOCKET_TX_BATCH
+ * bytes are queued, or from dispatch. More than SOCKET_TX_BOUND bytes
+ * queued means the socket could not take them (every batch was tried):
+ * NET_SEND_BUSY until it drains.
+ */
 static NetSendResult socket_send(NetBackend *be, const struct iovec *iov,
                                  int iovcnt)
 {
     NetSocket *s = be->opaque;
-    struct iovec v[SOCKET_IOV_MAX];
     uint8_t hdr[SOCKET_HDR];
     size_t len = 0;
-    ssize_t n;
     int i;
 
     if (s->fd < 0 || s->tx_err) {
@@ -332,41 +365,16 @@ static NetSendResult socket_send(NetBackend *be, const struct iovec *iov,
         len += iov[i].iov_len;
     }
     st32_be(hdr, (uint32_t)len);
-
-    if (s->tx_tail > s->tx_head || iovcnt >= SOCKET_IOV_MAX) {
-        /*
-         * Keep stream order behind queued bytes; a frame in more pieces
-         * than we pass to sendmsg() is rare enough to take the copy.
-         */
-        socket_tx_append(s, hdr, iov, iovcnt, 0);
-        if (s->tx_frames == 1) {
-            s->tx_err = socket_tx_write(s);
-        }
-        socket_update_watch(s);
-        return NET_SEND_OK;
-    }
-
-    v[0].iov_base = hdr;
-    v[0].iov_len = SOCKET_HDR;
-    memcpy(&v[1], iov, iovcnt * sizeof(*iov));
-    do {
-        struct msghdr msg = {.msg_iov = v, .msg_iovlen = iovcnt + 1};
-
-        n = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            s->tx_err = errno;
-            return NET_SEND_DROP;
-        }
-        n = 0;
-    }
-    if ((size_t)n < SOCKET_HDR + len) {
-        /* The socket is full: keep the rest and wait for POLLOUT. */
-        socket_tx_append(s, hdr, iov, iovcnt, n);
-        socket_update_watch(s);
+    socket_tx_append(s, hdr, iov, iovcnt);
+    if (s->tx_tail - s->tx_head >= SOCKET_TX_BATCH) {
+        socket_tx_kick(s);
     }
     return NET_SEND_OK;
+}
+
+static void socket_flush(NetBackend *be)
+{
+    socket_tx_kick(be->opaque);
 }
 
 /* Drain tx_buf on POLLOUT. False if the connection was dropped. */
@@ -489,9 +497,11 @@ static void socket_dispatch(NetSocket *s)
     }
     /*
      * HUP/ERR are reported even when not asked for: with output queued,
-     * the write then fails and tells why.
+     * the write then fails and tells why. A batch no flush wrote goes
+     * out here.
      */
-    if ((rev & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && s->tx_tail > s->tx_head) {
+    if (s->tx_tail > s->tx_head &&
+        (!s->tx_full || (rev & (G_IO_OUT | G_IO_HUP | G_IO_ERR)))) {
         if (!socket_tx_flush(s)) {
             return;
         }
@@ -503,19 +513,25 @@ static void socket_dispatch(NetSocket *s)
     }
 }
 
+/* A queued batch that no flush wrote yet. */
+static bool socket_tx_unwritten(NetSocket *s)
+{
+    return s->fd >= 0 && !s->tx_full && s->tx_tail > s->tx_head;
+}
+
 static gboolean socket_source_prepare(GSource *src, gint *timeout)
 {
     NetSocket *s = ((SocketSource *)src)->s;
 
     *timeout = -1;
-    return s->tx_err || socket_rx_pending(s);
+    return s->tx_err || socket_tx_unwritten(s) || socket_rx_pending(s);
 }
 
 static gboolean socket_source_check(GSource *src)
 {
     NetSocket *s = ((SocketSource *)src)->s;
 
-    if (s->tx_err || socket_rx_pending(s)) {
+    if (s->tx_err || socket_tx_unwritten(s) || socket_rx_pending(s)) {
         return TRUE;
     }
     if (s->fd_tag && g_source_query_unix_fd(src, s->fd_tag)) {
@@ -579,6 +595,7 @@ static void socket_free(NetBackend *be)
 static const NetBackendOps socket_ops = {
     .type = "socket",
     .send = socket_send,
+    .flush = socket_flush,
     .set_rx_enabled = socket_set_rx_enabled,
     .free = socket_free,
 };

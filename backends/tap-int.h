@@ -152,6 +152,8 @@ typedef struct NetTap {
     size_t rx_len;
     size_t rx_seg, rx_nsegs;
     uint8_t *seg_buf;
+    /* When a dispatch last read frames (monotonic us; tap_rx_read). */
+    gint64 rx_last_us;
 } NetTap;
 
 /*

@@ -55,22 +55,22 @@ static void tap_os_open_error(const char *ifname, bool existed, int err,
     const char *name = ifname && *ifname ? ifname : "(any)";
 
     if (err == EBUSY) {
-        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_FAILED,
+        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST,
                     "netdev tap: ifname=%s: the tap is in use by another "
                     "process",
                     name);
     } else if (err == EINVAL && existed) {
-        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_FAILED,
+        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST,
                     "netdev tap: ifname=%s: an interface of that name "
                     "exists and is not a tap",
                     name);
     } else if (err == EPERM || err == EACCES) {
-        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_FAILED,
+        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST,
                     "netdev tap: ifname=%s: %s (creating a tap needs "
                     "CAP_NET_ADMIN; a deprivileged emunet takes fd=)",
                     name, g_strerror(err));
     } else {
-        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_FAILED,
+        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST,
                     "netdev tap: ifname=%s: %s", name, g_strerror(err));
     }
 }
@@ -85,7 +85,7 @@ bool tap_os_open(const char *ifname, TapVnetMode vnet, TapOpen *out,
     memset(out, 0, sizeof(*out));
     fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_FAILED,
+        g_set_error(errp, NET_BACKEND_ERROR, NET_BACKEND_ERROR_HOST,
                     "netdev tap: /dev/net/tun: %s", g_strerror(errno));
         return false;
     }

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -46,6 +47,8 @@
 #define TAP_IOV_MAX 64
 /* How often the MTU is looked up again (an increase is seen at once). */
 #define TAP_MTU_REFRESH_US (1000 * 1000)
+/* Frames arriving closer together than this are a stream (tap_rx_read). */
+#define TAP_RX_STREAM_US 100
 
 G_STATIC_ASSERT(sizeof(TapVnetHdr) <= TAP_VNET_HDR_MAX);
 
@@ -383,9 +386,34 @@ static bool tap_rx_frame(NetTap *s, size_t n)
     return s->rx_enabled;
 }
 
+/*
+ * The tap ran dry after `got` frames: should we let others run and look
+ * again before going back to poll? Yes while frames stream in (this and
+ * the previous read came within TAP_RX_STREAM_US): the sender is then
+ * typically a task on this CPU that our wakeup preempted (tun wakes its
+ * reader synchronously, so the scheduler places us next to the writer),
+ * and sleeping now would wake us, and preempt it, again for the next
+ * frame or two. One sched_yield() lets it queue a batch instead; with
+ * nothing else runnable here it returns at once. Measured with
+ * bench/tapbench (tap RX): about 2x the frames per CPU second.
+ */
+static bool tap_rx_should_yield(NetTap *s, int got)
+{
+    gint64 now, last;
+
+    if (got == 0) {
+        return false;
+    }
+    now = g_get_monotonic_time();
+    last = s->rx_last_us;
+    s->rx_last_us = now;
+    return now - last < TAP_RX_STREAM_US;
+}
+
 static void tap_rx_read(NetTap *s)
 {
-    int i;
+    bool yielded = false;
+    int i, got = 0;
 
     for (i = 0; i < TAP_RX_BUDGET; i++) {
         ssize_t n;
@@ -401,9 +429,16 @@ static void tap_rx_read(NetTap *s)
             if (errno != EAGAIN) {
                 /* Deleted (EBADFD) or broken: never poll it again. */
                 tap_fail(s, errno);
+                return;
+            }
+            if (!yielded && tap_rx_should_yield(s, got)) {
+                yielded = true;
+                sched_yield();
+                continue;
             }
             return;
         }
+        got++;
         if (!tap_rx_frame(s, (size_t)n)) {
             return;
         }
@@ -735,6 +770,13 @@ NetBackend *net_tap_new(const EmuOpts *opts, GMainContext *ctx, GError **errp)
     s->src = g_source_new(&tap_source_funcs, sizeof(TapSource));
     ((TapSource *)s->src)->s = s;
     g_source_set_name(s->src, "netdev tap");
+    /*
+     * Nothing here runs the main loop recursively. Without this, GLib
+     * takes the fd out of the poll set for every dispatch and puts it
+     * back afterwards, waking the context both times (an eventfd write
+     * each, then an extra poll and read).
+     */
+    g_source_set_can_recurse(s->src, TRUE);
     /* Registered with no events: POLLERR still says when it is deleted. */
     s->fd_tag = g_source_add_unix_fd(s->src, s->fd, 0);
     g_source_attach(s->src, ctx);

@@ -26,6 +26,8 @@
 /* After SIGTERM, how long to wait before SIGKILL. */
 #define DM_TERM_MS 3000
 #define DM_NIC_ID 0x100e8086u
+/* Reads of the NIC's ID, 10 ms apart, before it is declared wrong. */
+#define DM_ID_TRIES 100
 
 /* Every started Dm, for the exit and signal handlers. */
 static Dm *volatile dm_registry[DM_MAX];
@@ -260,7 +262,7 @@ static int dm_wait_connect(Dm *dm, int lfd, double t0)
 }
 
 static int dm_build_argv(Dm *dm, const char *path, const char *const *extra,
-                         char **argv, char *bufs[4])
+                         const char *model, char **argv, char *bufs[4])
 {
     int n = 0;
 
@@ -271,7 +273,7 @@ static int dm_build_argv(Dm *dm, const char *path, const char *const *extra,
                  DM_RAM_MB, dm->ram_path) < 0 ||
         asprintf(&bufs[1], "%dM", DM_RAM_MB) < 0 ||
         asprintf(&bufs[2], "unix:%s", dm->sock_path) < 0 ||
-        asprintf(&bufs[3], "e1000,netdev=n0,addr=04.0,romfile=,mac=%s",
+        asprintf(&bufs[3], "%s,netdev=n0,addr=04.0,romfile=,mac=%s", model,
                  DM_NIC_MAC) < 0) {
         return -1;
     }
@@ -316,24 +318,37 @@ static int dm_spawn(Dm *dm, const char *path, char **argv, int sv[2])
     return 0;
 }
 
-/* The first config access: the NIC's vendor/device ID at 04.0. */
-static int dm_first_read(Dm *dm)
+/*
+ * The first config access: the NIC's vendor/device ID at 04.0. QEMU's
+ * SeaBIOS may be enumerating PCI through the same 0xcf8 latch meanwhile
+ * (its vCPU runs), so a read can return another register: retry a while.
+ */
+static int dm_first_read(Dm *dm, uint32_t want)
 {
     uint32_t id = 0;
 
-    if (qtc_cfg_readl(&dm->qt, DM_NIC_DEVFN, 0, &id) < 0) {
-        return -1;
+    for (int i = 0; i < DM_ID_TRIES; i++) {
+        if (qtc_cfg_readl(&dm->qt, DM_NIC_DEVFN, 0, &id) < 0) {
+            return -1;
+        }
+        if (id == want) {
+            return 0;
+        }
+        usleep(10000);
     }
-    if (id != DM_NIC_ID) {
-        fprintf(stderr, "%s: 04.0 has ID 0x%08x, want 0x%08x\n", dm->name, id,
-                DM_NIC_ID);
-        return -1;
-    }
-    return 0;
+    fprintf(stderr, "%s: 04.0 has ID 0x%08x, want 0x%08x\n", dm->name, id,
+            want);
+    return -1;
 }
 
 int dm_start(Dm *dm, const char *name, const char *prog,
              const char *const *extra)
+{
+    return dm_start_nic(dm, name, prog, extra, "e1000", DM_NIC_ID);
+}
+
+int dm_start_nic(Dm *dm, const char *name, const char *prog,
+                 const char *const *extra, const char *model, uint32_t pci_id)
 {
     char path[PATH_MAX];
     char *argv[DM_ARGV_MAX];
@@ -366,7 +381,7 @@ int dm_start(Dm *dm, const char *name, const char *prog,
         perror("dm: socketpair");
         goto out;
     }
-    if (dm_build_argv(dm, path, extra, argv, bufs) < 0) {
+    if (dm_build_argv(dm, path, extra, model, argv, bufs) < 0) {
         goto out;
     }
     t0 = dm_now();
@@ -377,7 +392,7 @@ int dm_start(Dm *dm, const char *name, const char *prog,
         goto out;
     }
     dm->accept_s = dm_now() - t0;
-    if (dm_first_read(dm) < 0) {
+    if (dm_first_read(dm, pci_id) < 0) {
         goto out;
     }
     dm->ready_s = dm_now() - t0;
@@ -501,4 +516,36 @@ void dm_stop(Dm *dm)
     dm->dir[0] = dm->ram_path[0] = dm->sock_path[0] = '\0';
     dm_unregister(dm);
     dm->live = false;
+}
+
+int dm_readl(Dm *dm, uint64_t addr, uint32_t *val)
+{
+    if (dm->bus) {
+        return dm->bus->readl(dm->bus->opaque, addr, val);
+    }
+    return qtc_readl(&dm->qt, addr, val);
+}
+
+int dm_writel(Dm *dm, uint64_t addr, uint32_t val)
+{
+    if (dm->bus) {
+        return dm->bus->writel(dm->bus->opaque, addr, val);
+    }
+    return qtc_writel(&dm->qt, addr, val);
+}
+
+int dm_cfg_readl(Dm *dm, unsigned devfn, unsigned off, uint32_t *val)
+{
+    if (dm->bus) {
+        return dm->bus->cfg_readl(dm->bus->opaque, devfn, off, val);
+    }
+    return qtc_cfg_readl(&dm->qt, devfn, off, val);
+}
+
+int dm_cfg_writel(Dm *dm, unsigned devfn, unsigned off, uint32_t val)
+{
+    if (dm->bus) {
+        return dm->bus->cfg_writel(dm->bus->opaque, devfn, off, val);
+    }
+    return qtc_cfg_writel(&dm->qt, devfn, off, val);
 }

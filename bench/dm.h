@@ -33,6 +33,22 @@ typedef struct DmMem {
     long shmem_kb;
 } DmMem;
 
+/*
+ * Another way than qtest to reach the guest's buses (xenbench plays the
+ * vCPUs of a xen-sim domain with it). Each function returns 0, or -1
+ * with a message on stderr, as the qtc_* call it stands in for.
+ */
+typedef struct DmBus {
+    /* 32-bit MMIO read and write at guest-physical `addr`. */
+    int (*readl)(void *opaque, uint64_t addr, uint32_t *val);
+    int (*writel)(void *opaque, uint64_t addr, uint32_t val);
+    /* PCI config dword of bus 0 `devfn` at `off` via 0xcf8/0xcfc. */
+    int (*cfg_readl)(void *opaque, unsigned devfn, unsigned off, uint32_t *val);
+    int (*cfg_writel)(void *opaque, unsigned devfn, unsigned off, uint32_t val);
+    /* Passed to each function. */
+    void *opaque;
+} DmBus;
+
 typedef struct Dm {
     /* "emunet" or "QEMU", for messages and the table. */
     const char *name;
@@ -47,6 +63,8 @@ typedef struct Dm {
     int net_fd;
     Wire wire;
     Qtc qt;
+    /* Register and config accesses go here instead of qt, unless NULL. */
+    const DmBus *bus;
     /* Seconds from fork+exec to the qtest connection, and to the answer
      * of the first PCI config read. */
     double accept_s;
@@ -69,6 +87,20 @@ void dm_cleanup_install(void);
  */
 int dm_start(Dm *dm, const char *name, const char *prog,
              const char *const *extra);
+
+/*
+ * dm_start with another NIC at 04.0: `model` is its -device name (e.g.
+ * "rtl8139", same options otherwise) and `pci_id` the device << 16 |
+ * vendor ID the first config read must find.
+ */
+int dm_start_nic(Dm *dm, const char *name, const char *prog,
+                 const char *const *extra, const char *model, uint32_t pci_id);
+
+/* MMIO and config accesses through dm->bus, else over qtest. */
+int dm_readl(Dm *dm, uint64_t addr, uint32_t *val);
+int dm_writel(Dm *dm, uint64_t addr, uint32_t val);
+int dm_cfg_readl(Dm *dm, unsigned devfn, unsigned off, uint32_t *val);
+int dm_cfg_writel(Dm *dm, unsigned devfn, unsigned off, uint32_t val);
 
 /* utime+stime of the whole process (all threads), in clock ticks. */
 int dm_cpu_ticks(const Dm *dm, uint64_t *ticks);

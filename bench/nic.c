@@ -156,12 +156,12 @@ static NicRxDesc *nic_rxd(Nic *nic, unsigned i)
 
 static int nic_wr(Nic *nic, uint32_t reg, uint32_t val)
 {
-    return qtc_writel(&nic->dm->qt, nic->mmio + reg, val);
+    return dm_writel(nic->dm, nic->mmio + reg, val);
 }
 
 static int nic_rd(Nic *nic, uint32_t reg, uint32_t *val)
 {
-    return qtc_readl(&nic->dm->qt, nic->mmio + reg, val);
+    return dm_readl(nic->dm, nic->mmio + reg, val);
 }
 
 /* Back off politely while polling shared RAM (two CPUs are common). */
@@ -240,21 +240,21 @@ static void nic_build_frame(uint8_t *f, unsigned len, bool tcp,
 
 static int nic_pci_setup(Nic *nic)
 {
-    Qtc *q = &nic->dm->qt;
+    Dm *dm = nic->dm;
     uint32_t bar = 0, cmd = 0;
 
     /* What firmware (QEMU's SeaBIOS; emunet has none) left, for the log. */
-    if (qtc_cfg_readl(q, DM_NIC_DEVFN, PCI_BAR0, &bar) < 0 ||
-        qtc_cfg_readl(q, DM_NIC_DEVFN, PCI_COMMAND, &cmd) < 0) {
+    if (dm_cfg_readl(dm, DM_NIC_DEVFN, PCI_BAR0, &bar) < 0 ||
+        dm_cfg_readl(dm, DM_NIC_DEVFN, PCI_COMMAND, &cmd) < 0) {
         return -1;
     }
     fprintf(stderr, "%s: NIC found with BAR0 0x%08x, COMMAND 0x%04x\n",
             nic->dm->name, bar, cmd & 0xffff);
-    if (qtc_cfg_writel(q, DM_NIC_DEVFN, PCI_COMMAND, 0) < 0 ||
-        qtc_cfg_writel(q, DM_NIC_DEVFN, PCI_BAR0, (uint32_t)NIC_MMIO) < 0 ||
-        qtc_cfg_readl(q, DM_NIC_DEVFN, PCI_BAR0, &bar) < 0 ||
-        qtc_cfg_writel(q, DM_NIC_DEVFN, PCI_COMMAND,
-                       PCI_CMD_MEM | PCI_CMD_MASTER) < 0) {
+    if (dm_cfg_writel(dm, DM_NIC_DEVFN, PCI_COMMAND, 0) < 0 ||
+        dm_cfg_writel(dm, DM_NIC_DEVFN, PCI_BAR0, (uint32_t)NIC_MMIO) < 0 ||
+        dm_cfg_readl(dm, DM_NIC_DEVFN, PCI_BAR0, &bar) < 0 ||
+        dm_cfg_writel(dm, DM_NIC_DEVFN, PCI_COMMAND,
+                      PCI_CMD_MEM | PCI_CMD_MASTER) < 0) {
         return -1;
     }
     if ((bar & ~0xfu) != NIC_MMIO) {
@@ -548,17 +548,20 @@ static int nic_tx_run(Nic *nic, bool tso, unsigned len, uint64_t count,
 }
 
 /*
- * Descriptor `i` has been seen complete. Its status is cleared once the
- * next descriptor has been seen complete too: the device model wrote that
- * one after it had finished with `i`, so nothing of `i`'s write-back can
- * still land after our clear (x86 stores become visible in order). A
- * clear right away races with a write-back that stores the status twice.
- * Only descriptors up to `i` - 1 are ever handed back (RDT = next - 1),
- * so every handed-back descriptor is clear.
+ * Descriptor `i` has been seen complete. As Linux does, its status is
+ * cleared at once: a device model that stores the status byte last and
+ * once cannot undo the clear.
+ *
+ * With rx_deferred_clear, it is cleared only once the next descriptor has
+ * been seen complete too: the device model wrote that one after it had
+ * finished with `i`, so nothing of `i`'s write-back can still land after
+ * our clear (x86 stores become visible in order), even if it stores the
+ * status twice. Only descriptors up to `i` - 1 are ever handed back
+ * (RDT = next - 1), so every handed-back descriptor is clear.
  */
 static void nic_rx_clear(Nic *nic, unsigned i)
 {
-    if (nic->rx_eager_clear) {
+    if (!nic->rx_deferred_clear) {
         nic_rxd(nic, i)->status = 0;
         return;
     }

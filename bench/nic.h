@@ -4,7 +4,8 @@
  * qtest (config space, BAR0, registers, doorbells) and keeps rings and
  * buffers in the shared guest RAM, which it writes and polls directly.
  * Completion is seen through RS/DD write-back only; interrupts stay
- * masked. The same code drives emunet and QEMU.
+ * masked. The same code drives emunet and QEMU, and emunet on xen-sim
+ * (xenbench), where the Dm's bus carries the accesses instead of qtest.
  */
 #ifndef BENCH_NIC_H
 #define BENCH_NIC_H
@@ -65,10 +66,12 @@ typedef struct Nic {
     /* A completed descriptor whose status is not cleared yet, or -1. */
     int rx_dirty;
     /*
-     * Clear a descriptor's status as soon as its DD is seen (as Linux
-     * does) instead of after the next descriptor's DD; see README.md.
+     * Clear a descriptor's status only after the next descriptor's DD is
+     * seen, instead of as soon as its own DD is (as Linux does); for a
+     * device model that stores the status byte more than once. See
+     * README.md.
      */
-    bool rx_eager_clear;
+    bool rx_deferred_clear;
 } Nic;
 
 /* Enable the function, map BAR0, reset the NIC, set up both rings. */

@@ -20,6 +20,7 @@
 
 #include "dm.h"
 #include "nic.h"
+#include "rtl.h"
 
 #ifndef NICBENCH_EMUNET
 #define NICBENCH_EMUNET "emunet"
@@ -46,14 +47,26 @@ typedef struct Row {
     unsigned len;
     /* First calibration count. */
     uint64_t calib;
+    /* rtl8139 rows (--nic rtl8139): the mode; tso is a C+ large send. */
+    RtlMode rtl;
 } Row;
 
 static const Row rows[] = {
-    {"TX 64 B", "tx64", NIC_TX, false, 64, 16384},
-    {"TX 1514 B", "tx1514", NIC_TX, false, 1514, 16384},
-    {"TX 64 KiB TSO", "tso", NIC_TX, true, NIC_TSO_LEN, 256},
-    {"RX 64 B", "rx64", NIC_RX, false, 64, 16384},
-    {"RX 1514 B", "rx1514", NIC_RX, false, 1514, 16384},
+    {"TX 64 B", "tx64", NIC_TX, false, 64, 16384, RTL_MODE_NONE},
+    {"TX 1514 B", "tx1514", NIC_TX, false, 1514, 16384, RTL_MODE_NONE},
+    {"TX 64 KiB TSO", "tso", NIC_TX, true, NIC_TSO_LEN, 256, RTL_MODE_NONE},
+    {"RX 64 B", "rx64", NIC_RX, false, 64, 16384, RTL_MODE_NONE},
+    {"RX 1514 B", "rx1514", NIC_RX, false, 1514, 16384, RTL_MODE_NONE},
+    {"C TX 64 B", "ctx64", NIC_TX, false, 64, 16384, RTL_MODE_C},
+    {"C TX 1514 B", "ctx1514", NIC_TX, false, 1514, 16384, RTL_MODE_C},
+    {"C RX 64 B", "crx64", NIC_RX, false, 64, 16384, RTL_MODE_C},
+    {"C RX 1514 B", "crx1514", NIC_RX, false, 1514, 16384, RTL_MODE_C},
+    {"C+ TX 64 B", "cptx64", NIC_TX, false, 64, 16384, RTL_MODE_CPLUS},
+    {"C+ TX 1514 B", "cptx1514", NIC_TX, false, 1514, 16384, RTL_MODE_CPLUS},
+    {"C+ TX 64 KiB large send", "cplso", NIC_TX, true, RTL_LSO_LEN, 256,
+     RTL_MODE_CPLUS},
+    {"C+ RX 64 B", "cprx64", NIC_RX, false, 64, 16384, RTL_MODE_CPLUS},
+    {"C+ RX 1514 B", "cprx1514", NIC_RX, false, 1514, 16384, RTL_MODE_CPLUS},
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -63,7 +76,9 @@ typedef struct Opts {
     double min_cpu;
     double max_wall;
     double idle_s;
-    bool eager_clear;
+    bool deferred_clear;
+    /* The rtl8139 rows instead of the e1000 ones (--nic rtl8139). */
+    bool rtl;
     bool want[N_DMS];
     bool row_on[N_ROWS];
 } Opts;
@@ -75,6 +90,7 @@ typedef struct Side {
     bool up;
     Dm dm;
     Nic nic;
+    Rtl rtl;
     /* CPU seconds per wall second while idle (before the runs). */
     double idle_frac;
     bool idle_ok;
@@ -95,17 +111,23 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: nicbench [options]\n"
             "  --only emunet|qemu  run one device model only\n"
+            "  --nic e1000|rtl8139 the NIC model and its rows (default "
+            "e1000)\n"
             "  --rows LIST         comma-separated subset of "
             "tx64,tx1514,tso,rx64,rx1514\n"
+            "                      (rtl8139: ctx64,ctx1514,crx64,crx1514,"
+            "cptx64,\n"
+            "                      cptx1514,cplso,cprx64,cprx1514)\n"
             "  --runs N            measured runs per row (default 5)\n"
             "  --min-wall S        a run lasts at least S s (default 1)\n"
             "  --min-cpu S         ... and uses S s of DM CPU if it can "
             "(default 1)\n"
             "  --max-wall S        ... but no more than S s (default 10)\n"
             "  --idle S            idle-CPU sampling time (default 3)\n"
-            "  --rx-eager-clear    clear an RX descriptor's status as soon "
-            "as its DD\n"
-            "                      is seen, as Linux does (see README.md)\n"
+            "  --rx-deferred-clear clear an RX descriptor's status only "
+            "once the next\n"
+            "                      DD is seen, not at once as Linux does "
+            "(README.md)\n"
             "emunet: $EMUNET_BINARY, else %s\n"
             "QEMU: $QEMU_BINARY, else qemu-system-x86_64 from PATH\n",
             NICBENCH_EMUNET);
@@ -145,10 +167,12 @@ static int parse_opts(Opts *o, int argc, char **argv)
         {"min-cpu", required_argument, NULL, 'c'},
         {"max-wall", required_argument, NULL, 'x'},
         {"idle", required_argument, NULL, 'i'},
-        {"rx-eager-clear", no_argument, NULL, 'e'},
+        {"rx-deferred-clear", no_argument, NULL, 'e'},
+        {"nic", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    bool rows_given = false;
     int c;
 
     *o = (Opts){.runs = 5,
@@ -174,6 +198,14 @@ static int parse_opts(Opts *o, int argc, char **argv)
             if (parse_rows(o, optarg) < 0) {
                 return -1;
             }
+            rows_given = true;
+            break;
+        case 'm':
+            o->rtl = strcmp(optarg, "rtl8139") == 0;
+            if (!o->rtl && strcmp(optarg, "e1000") != 0) {
+                usage(stderr);
+                return -1;
+            }
             break;
         case 'n':
             o->runs = atoi(optarg);
@@ -191,7 +223,7 @@ static int parse_opts(Opts *o, int argc, char **argv)
             o->idle_s = atof(optarg);
             break;
         case 'e':
-            o->eager_clear = true;
+            o->deferred_clear = true;
             break;
         case 'h':
             usage(stdout);
@@ -200,6 +232,17 @@ static int parse_opts(Opts *o, int argc, char **argv)
             usage(stderr);
             return -1;
         }
+    }
+    /* One NIC model per run: the device models are started with it. */
+    for (size_t i = 0; i < N_ROWS; i++) {
+        bool mine = (rows[i].rtl != RTL_MODE_NONE) == o->rtl;
+
+        if (rows_given && o->row_on[i] && !mine) {
+            fprintf(stderr, "nicbench: row '%s' needs --nic %s\n", rows[i].key,
+                    o->rtl ? "e1000" : "rtl8139");
+            return -1;
+        }
+        o->row_on[i] = rows_given ? o->row_on[i] : mine;
     }
     if (o->runs < 1 || o->runs > MAX_RUNS || o->max_wall < o->min_wall ||
         o->idle_s <= 0 || optind != argc) {
@@ -288,10 +331,12 @@ static void side_fail(Side *s, const char *what)
     dm_stop(&s->dm);
 }
 
-static int side_start(Side *s, const char *prog, const char *const *extra)
+static int side_start(Side *s, const char *prog, const char *const *extra,
+                      bool rtl)
 {
     fprintf(stderr, "starting %s (%s)\n", s->name, prog);
-    if (dm_start(&s->dm, s->name, prog, extra) < 0) {
+    if ((rtl ? dm_start_nic(&s->dm, s->name, prog, extra, RTL_MODEL, RTL_PCI_ID)
+             : dm_start(&s->dm, s->name, prog, extra)) < 0) {
         fprintf(stderr, "%s: could not start\n", s->name);
         return -1;
     }
@@ -306,7 +351,9 @@ static int side_start(Side *s, const char *prog, const char *const *extra)
 /* A measured run; on failure the side is stopped. */
 static int side_run(Side *s, const Row *r, uint64_t count, NicRun *run)
 {
-    if (nic_run(&s->nic, r->dir, r->tso, r->len, count, run) < 0) {
+    if ((r->rtl != RTL_MODE_NONE
+             ? rtl_run(&s->rtl, r->rtl, r->dir, r->tso, r->len, count, run)
+             : nic_run(&s->nic, r->dir, r->tso, r->len, count, run)) < 0) {
         side_fail(s, r->label);
         return -1;
     }
@@ -477,12 +524,13 @@ static void print_table(Side *sides, const Opts *o, const char *qver)
     Side *e = &sides[0], *q = &sides[1];
     int met = 0, compared = 0;
 
-    printf("# e1000: emunet vs %s\n\n", qver);
+    printf("# %s: emunet vs %s\n\n", o->rtl ? RTL_MODEL : "e1000", qver);
     host_line();
     printf("Median of %d runs per row per device model; CPU is the device "
-           "model's utime+stime (all threads), per packet (TSO: per 64 KiB "
+           "model's utime+stime (all threads), per packet (%s: per 64 KiB "
            "send of %d segments).\n\n",
-           o->runs, NIC_TSO_SEGS);
+           o->runs, o->rtl ? "large send" : "TSO",
+           o->rtl ? RTL_LSO_SEGS : NIC_TSO_SEGS);
     printf("| row | emunet pkt/s | QEMU pkt/s | emunet CPU µs/pkt | "
            "QEMU CPU µs/pkt | CPU ratio (emunet/QEMU) |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");
@@ -676,9 +724,9 @@ int main(int argc, char **argv)
 
     /* One at a time, so that neither start-up is slowed by the other. */
     if (o.want[0]) {
-        side_start(&sides[0], emunet, emunet_extra);
+        side_start(&sides[0], emunet, emunet_extra, o.rtl);
     }
-    if (o.want[1] && side_start(&sides[1], qemu, qemu_extra) == 0 &&
+    if (o.want[1] && side_start(&sides[1], qemu, qemu_extra, o.rtl) == 0 &&
         settle_firmware(&sides[1]) < 0) {
         side_fail(&sides[1], "firmware settling");
     }
@@ -688,10 +736,12 @@ int main(int argc, char **argv)
     }
     sample_idle_all(sides, o.idle_s);
     for (int i = 0; i < N_DMS; i++) {
-        if (sides[i].up && nic_setup(&sides[i].nic, &sides[i].dm) < 0) {
+        if (sides[i].up &&
+            (o.rtl ? rtl_setup(&sides[i].rtl, &sides[i].dm)
+                   : nic_setup(&sides[i].nic, &sides[i].dm)) < 0) {
             side_fail(&sides[i], "NIC setup");
         }
-        sides[i].nic.rx_eager_clear = o.eager_clear;
+        sides[i].nic.rx_deferred_clear = o.deferred_clear;
     }
     /*
      * QEMU's e1000 takes no frames for about a second after an RCTL write

@@ -224,6 +224,38 @@ int qtc_readl(Qtc *q, uint64_t addr, uint32_t *val)
     return 0;
 }
 
+int qtc_writeb(Qtc *q, uint64_t addr, uint8_t val)
+{
+    return qtc_cmd(q, NULL, "writeb 0x%" PRIx64 " 0x%x\n", addr, val);
+}
+
+int qtc_writew(Qtc *q, uint64_t addr, uint16_t val)
+{
+    return qtc_cmd(q, NULL, "writew 0x%" PRIx64 " 0x%x\n", addr, val);
+}
+
+int qtc_readb(Qtc *q, uint64_t addr, uint8_t *val)
+{
+    uint64_t v;
+
+    if (qtc_cmd(q, &v, "readb 0x%" PRIx64 "\n", addr) < 0) {
+        return -1;
+    }
+    *val = (uint8_t)v;
+    return 0;
+}
+
+int qtc_readw(Qtc *q, uint64_t addr, uint16_t *val)
+{
+    uint64_t v;
+
+    if (qtc_cmd(q, &v, "readw 0x%" PRIx64 "\n", addr) < 0) {
+        return -1;
+    }
+    *val = (uint16_t)v;
+    return 0;
+}
+
 static uint32_t qtc_cfg_addr(unsigned devfn, unsigned off)
 {
     return 0x80000000u | (devfn & 0xffu) << 8 | (off & 0xfcu);

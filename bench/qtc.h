@@ -43,6 +43,11 @@ int qtc_outl(Qtc *q, uint16_t port, uint32_t val);
 int qtc_inl(Qtc *q, uint16_t port, uint32_t *val);
 int qtc_writel(Qtc *q, uint64_t addr, uint32_t val);
 int qtc_readl(Qtc *q, uint64_t addr, uint32_t *val);
+/* MMIO of 8 and 16 bits (byte and word registers, e.g. the rtl8139's). */
+int qtc_writeb(Qtc *q, uint64_t addr, uint8_t val);
+int qtc_writew(Qtc *q, uint64_t addr, uint16_t val);
+int qtc_readb(Qtc *q, uint64_t addr, uint8_t *val);
+int qtc_readw(Qtc *q, uint64_t addr, uint16_t *val);
 
 /* PCI config dword of bus 0 `devfn` at `off` via 0xcf8/0xcfc. */
 int qtc_cfg_readl(Qtc *q, unsigned devfn, unsigned off, uint32_t *val);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,11 @@ struct Chardev {
     int listen_fd;
     GSource *listen_src;
     bool unlink_on_free;
+    /* fd=N: listen_fd was inherited already listening (libxl's
+     * dm_restrict QMP socket); `path` then only describes it. */
+    bool preopened;
+    /* chardev_describe's text, made on first use. */
+    char *desc;
 
     int fd;
     GSource *conn_src;
@@ -56,6 +62,10 @@ struct Chardev {
 
     GByteArray *outq;
     size_t out_off;
+
+    /* SCM_RIGHTS descriptors of the message being handled. */
+    int rx_fds[CHARDEV_MAX_FDS];
+    unsigned n_rx_fds;
 };
 
 static gboolean chardev_conn_ready(gint fd, GIOCondition cond, gpointer data);
@@ -120,10 +130,12 @@ static bool chardev_parse_mode(const EmuOpts *opts, const char *what,
 Chardev *chardev_new_opts(const char *optstr, GError **errp)
 {
     static const char *const known[] = {"backend", "id",     "path", "server",
-                                        "wait",    "nowait", NULL};
+                                        "wait",    "nowait", "fd",   NULL};
     g_autoptr(EmuOpts) opts = opts_parse(optstr, "backend", NULL, errp);
     const char *backend, *id, *path;
     bool server, wait;
+    uint64_t fd;
+    Chardev *chr;
 
     if (!opts) {
         g_prefix_error(errp, "-chardev: ");
@@ -146,6 +158,25 @@ Chardev *chardev_new_opts(const char *optstr, GError **errp)
         return NULL;
     }
     path = opts_get(opts, "path");
+    if (opts_get(opts, "fd")) {
+        /* An inherited listening socket: server=on, no path=. */
+        if (!opts_get_u64(opts, "fd", 0, false, &fd, errp) ||
+            !chardev_parse_mode(opts, "-chardev", &server, &wait, errp)) {
+            g_prefix_error(errp, "-chardev: ");
+            return NULL;
+        }
+        if (path || !server || fd < 3 || fd > INT_MAX) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "-chardev: fd= needs server=on, no path= and a "
+                        "descriptor above 2");
+            return NULL;
+        }
+        chr = chardev_alloc(id, NULL, server, wait);
+        chr->path = g_strdup_printf("fd=%d", (int)fd);
+        chr->listen_fd = (int)fd;
+        chr->preopened = true;
+        return chr;
+    }
     if (!chardev_check_path("-chardev", path, errp) ||
         !chardev_parse_mode(opts, "-chardev", &server, &wait, errp)) {
         return NULL;
@@ -185,6 +216,16 @@ Chardev *chardev_new_unix(const char *spec, const char *id, GError **errp)
 const char *chardev_id(const Chardev *chr)
 {
     return chr->id;
+}
+
+const char *chardev_describe(Chardev *chr)
+{
+    if (!chr->desc) {
+        chr->desc = g_strdup_printf("%s%s%s", chr->preopened ? "" : "unix:",
+                                    chr->path,
+                                    chr->server ? ",server=on" : "");
+    }
+    return chr->desc;
 }
 
 void chardev_set_handlers(Chardev *chr, ChardevReadFn *read,
@@ -232,6 +273,13 @@ static GSource *chardev_add_watch(Chardev *chr, int fd, GIOCondition cond,
     GSource *src = g_unix_fd_source_new(fd, cond);
 
     g_source_set_callback(src, G_SOURCE_FUNC(fn), chr, NULL);
+    /*
+     * Nothing here runs the main loop recursively. Without this, GLib
+     * takes the fd out of the poll set for every dispatch and puts it
+     * back afterwards, waking the context both times (an eventfd write
+     * each, then an extra poll and read): per qtest command.
+     */
+    g_source_set_can_recurse(src, TRUE);
     g_source_attach(src, chr->ctx);
     return src;
 }
@@ -404,6 +452,74 @@ static void chardev_deliver(Chardev *chr, const char *buf, size_t len)
     }
 }
 
+unsigned chardev_take_fds(Chardev *chr, int *fds, unsigned max)
+{
+    unsigned n = MIN(max, chr->n_rx_fds);
+
+    memcpy(fds, chr->rx_fds, n * sizeof(int));
+    memmove(chr->rx_fds, chr->rx_fds + n, (chr->n_rx_fds - n) * sizeof(int));
+    chr->n_rx_fds -= n;
+    return n;
+}
+
+/* Descriptors nobody took with their message are not kept. */
+static void chardev_close_rx_fds(Chardev *chr)
+{
+    while (chr->n_rx_fds > 0) {
+        close(chr->rx_fds[--chr->n_rx_fds]);
+    }
+}
+
+/*
+ * One recvmsg: bytes into buf, SCM_RIGHTS descriptors into rx_fds. The
+ * kernel ends a read after a message that carries descriptors, so they
+ * belong to the last bytes read.
+ */
+static ssize_t chardev_recv(Chardev *chr, char *buf, size_t len)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * CHARDEV_MAX_FDS)];
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = ctl.buf,
+        .msg_controllen = sizeof(ctl.buf),
+    };
+    ssize_t n = recvmsg(chr->fd, &msg, MSG_CMSG_CLOEXEC);
+
+    if (n < 0) {
+        return n;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        size_t nfds;
+
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+            c->cmsg_len < CMSG_LEN(0)) {
+            continue;
+        }
+        nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfds; i++) {
+            int fd;
+
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (chr->n_rx_fds < CHARDEV_MAX_FDS) {
+                chr->rx_fds[chr->n_rx_fds++] = fd;
+            } else {
+                close(fd);
+            }
+        }
+    }
+    if (msg.msg_flags & MSG_CTRUNC) {
+        log_error("%s: more than %u file descriptors in one message; the "
+                  "others were dropped",
+                  chr->id, CHARDEV_MAX_FDS);
+    }
+    return n;
+}
+
 /* Returns false when the connection ended. */
 static bool chardev_do_read(Chardev *chr)
 {
@@ -412,16 +528,29 @@ static bool chardev_do_read(Chardev *chr)
 
     while (budget > 0 && chr->fd >= 0 &&
            chardev_pending(chr) < CHARDEV_OUT_HIGH) {
-        ssize_t n = recv(chr->fd, buf, sizeof(buf), 0);
+        ssize_t n = chardev_recv(chr, buf, sizeof(buf));
 
         if (n > 0) {
             chardev_deliver(chr, buf, (size_t)n);
+            chardev_close_rx_fds(chr);
             budget -= MIN(budget, (size_t)n);
+            if ((size_t)n < sizeof(buf)) {
+                /*
+                 * A short read has nearly always emptied the socket, and
+                 * poll (level-triggered) reports anything left, e.g.
+                 * after a read the kernel ended at a message carrying
+                 * descriptors. A recv now would mostly say EAGAIN: a
+                 * wasted syscall per qtest command, whose client waits
+                 * for the reply before it sends more.
+                 */
+                break;
+            }
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return true;
         } else {
+            chardev_close_rx_fds(chr);
             return false;
         }
     }
@@ -511,6 +640,21 @@ static bool chardev_listen(Chardev *chr, GError **errp)
     struct stat st;
     int fd;
 
+    if (chr->preopened) {
+        int on = 0;
+        socklen_t len = sizeof(on);
+
+        fd = chr->listen_fd;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: %s is not a listening socket", chr->id,
+                        chr->path);
+            return false;
+        }
+        /* Ours alone: a companion must not inherit it. */
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        goto listening;
+    }
     /* A stale socket file from an earlier run would make bind fail. */
     if (lstat(chr->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
         unlink(chr->path);
@@ -531,6 +675,7 @@ static bool chardev_listen(Chardev *chr, GError **errp)
     }
     chr->listen_fd = fd;
     chr->unlink_on_free = true;
+listening:
     if (chr->wait) {
         int conn;
 
@@ -600,5 +745,6 @@ void chardev_free(Chardev *chr)
     g_byte_array_free(chr->outq, TRUE);
     g_free(chr->id);
     g_free(chr->path);
+    g_free(chr->desc);
     g_free(chr);
 }

@@ -7,6 +7,11 @@
  * without ever blocking the main loop. While the output queue is over a
  * high-water mark, input is not read, so a peer that never reads its
  * replies cannot make emunet buffer without bound.
+ * File descriptors passed with SCM_RIGHTS (libxl's add-fd, contract
+ * §1.7) are received with the bytes they came with, at most
+ * CHARDEV_MAX_FDS per message (the kernel closes any beyond); the read
+ * handler may take them (chardev_take_fds) while it handles those bytes,
+ * and the chardev closes the ones it did not take when it returns.
  * Everything runs in the main loop thread. Handlers must not free the
  * chardev they are called from.
  */
@@ -36,7 +41,10 @@ typedef void ChardevEventFn(void *opaque, ChardevEvent event);
 
 /*
  * "-chardev socket,id=X,path=P[,server=on|off][,wait=on|off]". Only the
- * socket backend exists. Errors name the offending key.
+ * socket backend exists. Errors name the offending key. Instead of path=,
+ * fd=N (with server=on) serves an inherited, already listening socket
+ * (libxl's dm_restrict QMP socket); it is made close-on-exec and left
+ * to its creator to unlink.
  */
 Chardev *chardev_new_opts(const char *optstr, GError **errp);
 
@@ -47,6 +55,9 @@ Chardev *chardev_new_opts(const char *optstr, GError **errp);
 Chardev *chardev_new_unix(const char *spec, const char *id, GError **errp);
 
 const char *chardev_id(const Chardev *chr);
+
+/* QEMU's query-chardev "filename": "unix:PATH,server=on" or "fd=N,...". */
+const char *chardev_describe(Chardev *chr);
 
 /* Raw input mode. Set before chardev_open. */
 void chardev_set_handlers(Chardev *chr, ChardevReadFn *read,
@@ -67,6 +78,17 @@ bool chardev_open(Chardev *chr, GMainContext *ctx, GError **errp);
 
 /* True while a connection is up. */
 bool chardev_connected(const Chardev *chr);
+
+/* Descriptors accepted with one message (QEMU's socket chardev: 16). */
+#define CHARDEV_MAX_FDS 16
+
+/*
+ * Inside a read handler (raw or line mode): move up to `max` of the
+ * descriptors that came with the bytes being handled into fds (the
+ * caller owns them, close-on-exec set) and return how many. 0 outside
+ * a read handler or when none came.
+ */
+unsigned chardev_take_fds(Chardev *chr, int *fds, unsigned max);
 
 /* Queue bytes for the peer; dropped when no connection is up. */
 void chardev_write(Chardev *chr, const void *buf, size_t len);

@@ -60,6 +60,23 @@ bool gmem_write(GuestMem *gm, hwaddr gpa, const void *buf, size_t len)
            gm->ops->write(gm, gpa, buf, len);
 }
 
+bool gmem_write_publish(GuestMem *gm, hwaddr gpa, const void *buf, size_t len,
+                        size_t status)
+{
+    const uint8_t *b = buf;
+
+    g_assert(status < len);
+    if (!gmem_check_range(gm, gpa, len, "write") ||
+        (status > 0 && !gm->ops->write(gm, gpa, b, status)) ||
+        (status + 1 < len && !gm->ops->write(gm, gpa + status + 1,
+                                             b + status + 1,
+                                             len - status - 1))) {
+        return false;
+    }
+    gmem_release();
+    return gm->ops->write(gm, gpa + status, b + status, 1);
+}
+
 void gmem_free(GuestMem *gm)
 {
     if (gm && gm->ops->free) {
@@ -108,6 +125,14 @@ static bool gmem_flat_write(GuestMem *gm, hwaddr gpa, const void *buf,
 
     if (!p) {
         return false;
+    }
+    if (len == 1) {
+        /*
+         * A status byte the guest polls and clears concurrently: one
+         * store, never memcpy's overlapping (repeated) ones (gmem.h).
+         */
+        __atomic_store_n(p, *(const uint8_t *)buf, __ATOMIC_RELAXED);
+        return true;
     }
     memcpy(p, buf, len);
     return true;

@@ -183,6 +183,16 @@ bool iobus_overlaps(IoBus *bus, IoSpace space, hwaddr addr, hwaddr len)
     if (len == 0) {
         return false;
     }
+    /*
+     * Every DMA asks this about RAM addresses: the regions are sorted and
+     * disjoint, so a range below the first or above the last misses them
+     * all without a search.
+     */
+    if (map->count == 0 ||
+        (last >= addr && (last < map->regions[0].base ||
+                          addr > map->regions[map->count - 1].last))) {
+        return false;
+    }
     if (last < addr) {
         /* The range wraps: test both ends of the address space. */
         return iobus_map_overlaps(map, addr, UINT64_MAX) ||

@@ -10,14 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/handoff.h"
 #include "core/machine.h"
+#include "core/plumb.h"
+#include "core/qmp.h"
 #include "core/qtest.h"
+#include "emunet/devstate.h"
 #include "emunet/log.h"
 #include "emunet/net.h"
 #include "emunet/opts.h"
 #include "emunet/pci.h"
 #include "emunet/transport.h"
+#include "emunet/vifspec.h"
 #include "hw/net/nic.h"
+#include "hw/xen/xen-platform.h"
+#include "xen/transport-xen.h"
 
 /* A -object memory-backend-file / memory-backend-memfd. */
 typedef struct RamBackend {
@@ -37,6 +44,8 @@ typedef struct NetdevEntry {
 typedef struct NicModel {
     const char *driver;
     PciDevice *(*create)(const NicConf *conf, GError **errp);
+    /* Its save / restore section. */
+    const DevStateOps *state;
 } NicModel;
 
 struct Machine {
@@ -49,12 +58,20 @@ struct Machine {
     PciBus *pci;
     GPtrArray *netdevs; /* NetdevEntry * */
     GPtrArray *dev_ids; /* char *, ids of created devices */
+    /* -net: network of NICs without netdev= (NULL: user,restrict=on). */
+    char *default_net;
+    GPtrArray *plumbs;   /* Plumb *: --nic taps' plumbing, undone first */
+    GPtrArray *dump_ids; /* char *: -object filter-dump ids */
+    /* NIC hand-off to PV drivers, device state, the platform device. */
+    Handoff *handoff;
+    DevState *devstate;
+    PciDevice *platform;
 };
 
 static const NicModel machine_nics[] = {
-    {"e1000", e1000_new},
-    {"e1000-82540em", e1000_new},
-    {"rtl8139", rtl8139_new},
+    {"e1000", e1000_new, &e1000_devstate_ops},
+    {"e1000-82540em", e1000_new, &e1000_devstate_ops},
+    {"rtl8139", rtl8139_new, &rtl8139_devstate_ops},
 };
 
 G_DEFINE_QUARK(emunet - machine - error - quark, machine_error)
@@ -203,8 +220,8 @@ static bool machine_add_object(Machine *m, const char *str, GError **errp)
     if (!type || (strcmp(type, "memory-backend-file") != 0 &&
                   strcmp(type, "memory-backend-memfd") != 0)) {
         g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "%s: unsupported object type '%s' (memory-backend-file "
-                    "and memory-backend-memfd are)",
+                    "%s: unsupported object type '%s' (memory-backend-file, "
+                    "memory-backend-memfd and filter-dump are)",
                     what, type ? type : "");
         return false;
     }
@@ -251,11 +268,25 @@ static bool machine_add_object(Machine *m, const char *str, GError **errp)
     return true;
 }
 
+/* -object filter-dump waits until the netdevs exist. */
+static bool machine_object_is_dump(const char *str)
+{
+    g_autoptr(EmuOpts) opts = opts_parse(str, "qom-type", NULL, NULL);
+    const char *type = opts ? opts_get(opts, "qom-type") : NULL;
+
+    return type && strcmp(type, "filter-dump") == 0;
+}
+
 static bool machine_setup_ram(Machine *m, const MachineConfig *cfg,
                               RamBackend **ram, GError **errp)
 {
     for (guint i = 0; cfg->objects && i < cfg->objects->len; i++) {
-        if (!machine_add_object(m, g_ptr_array_index(cfg->objects, i), errp)) {
+        const char *str = g_ptr_array_index(cfg->objects, i);
+
+        if (machine_object_is_dump(str)) {
+            continue;
+        }
+        if (!machine_add_object(m, str, errp)) {
             return false;
         }
     }
@@ -329,7 +360,13 @@ static NetdevEntry *machine_find_netdev(Machine *m, const char *id)
     return NULL;
 }
 
-static bool machine_add_netdev(Machine *m, const char *str, GError **errp)
+/*
+ * A netdev from -netdev text (or text the machine made up, for --nic and
+ * default networks); `what` starts error messages. A backend the host
+ * refused (port taken, tap busy) is a setup error: exit status 1.
+ */
+static NetdevEntry *machine_new_netdev(Machine *m, const char *what,
+                                       const char *str, GError **errp)
 {
     static const char *const multi[] = {"hostfwd", "guestfwd", NULL};
     g_autoptr(EmuOpts) opts = opts_parse(str, "type", multi, errp);
@@ -338,29 +375,88 @@ static bool machine_add_netdev(Machine *m, const char *str, GError **errp)
     NetBackend *be;
 
     if (!opts) {
-        g_prefix_error(errp, "-netdev %s: ", str);
-        return false;
+        g_prefix_error(errp, "%s: ", what);
+        return NULL;
     }
     id = opts_get(opts, "id");
     if (!id || !*id) {
         g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "-netdev %s: missing id=", str);
-        return false;
+                    "%s: missing id=", what);
+        return NULL;
     }
     if (machine_find_netdev(m, id)) {
         g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "-netdev %s: duplicate id '%s'", str, id);
-        return false;
+                    "%s: duplicate id '%s'", what, id);
+        return NULL;
     }
     be = net_backend_new(opts, NULL, errp);
     if (!be) {
-        g_prefix_error(errp, "-netdev %s: ", str);
-        return false;
+        if (errp && net_backend_error_is_host(*errp)) {
+            (*errp)->domain = MACHINE_ERROR;
+            (*errp)->code = MACHINE_ERROR_SETUP;
+        }
+        g_prefix_error(errp, "%s: ", what);
+        return NULL;
     }
     e = g_new0(NetdevEntry, 1);
     e->be = be;
     g_ptr_array_add(m->netdevs, e);
+    return e;
+}
+
+static bool machine_add_netdev(Machine *m, const char *str, GError **errp)
+{
+    g_autofree char *what = g_strdup_printf("-netdev %s", str);
+
+    return machine_new_netdev(m, what, str, errp) != NULL;
+}
+
+/* -net none, or -net user[,OPTS] without id=: checked before use. */
+static bool machine_check_default_net(Machine *m, GError **errp)
+{
+    static const char *const multi[] = {"hostfwd", "guestfwd", NULL};
+    g_autoptr(EmuOpts) opts = NULL;
+    const char *type;
+
+    if (!m->default_net || strcmp(m->default_net, "none") == 0) {
+        return true;
+    }
+    opts = opts_parse(m->default_net, "type", multi, errp);
+    if (!opts) {
+        g_prefix_error(errp, "-net %s: ", m->default_net);
+        return false;
+    }
+    type = opts_get(opts, "type");
+    if (!type || strcmp(type, "user") != 0 || opts_get(opts, "id")) {
+        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
+                    "-net %s: expected 'none' or 'user[,OPTIONS]' (the "
+                    "-netdev user options, without id=)",
+                    m->default_net);
+        return false;
+    }
     return true;
+}
+
+/*
+ * The network of a NIC without netdev=: a user-mode network of its own
+ * (restrict=on unless -net user says otherwise), or none with -net none.
+ */
+static bool machine_default_netdev(Machine *m, const char *dev_id,
+                                   NetdevEntry **out, GError **errp)
+{
+    const char *net = m->default_net ? m->default_net : "user";
+    g_autofree char *str = NULL;
+    g_autofree char *what = NULL;
+
+    *out = NULL;
+    if (strcmp(net, "none") == 0) {
+        return true;
+    }
+    str = g_strdup_printf("%s,id=%s.user%s", net, dev_id,
+                          strstr(net, "restrict=") ? "" : ",restrict=on");
+    what = g_strdup_printf("-device %s: default network (%s)", dev_id, net);
+    *out = machine_new_netdev(m, what, str, errp);
+    return *out != NULL;
 }
 
 /* ---- -device ---- */
@@ -422,6 +518,9 @@ static bool machine_has_dev_id(Machine *m, const char *id)
     return false;
 }
 
+static bool machine_add_platform(Machine *m, const EmuOpts *opts,
+                                 const char *what, GError **errp);
+
 static bool machine_add_device(Machine *m, const char *str, GError **errp)
 {
     g_autofree char *what = g_strdup_printf("-device %s", str);
@@ -440,6 +539,9 @@ static bool machine_add_device(Machine *m, const char *str, GError **errp)
         return false;
     }
     driver = opts_get(opts, "driver");
+    if (driver && strcmp(driver, "xen-platform") == 0) {
+        return machine_add_platform(m, opts, what, errp);
+    }
     for (size_t i = 0; driver && i < G_N_ELEMENTS(machine_nics); i++) {
         if (strcmp(machine_nics[i].driver, driver) == 0) {
             model = &machine_nics[i];
@@ -467,6 +569,13 @@ static bool machine_add_device(Machine *m, const char *str, GError **errp)
     if (machine_has_dev_id(m, id)) {
         return machine_usage_error(errp, what, "duplicate id '%s'", id);
     }
+    if (!devstate_name_valid(id) || strcmp(id, HANDOFF_STATE_ID) == 0) {
+        return machine_usage_error(errp, what,
+                                   "id '%s': up to 64 letters, digits, "
+                                   "'.', '_' and '-', not '" HANDOFF_STATE_ID
+                                   "'",
+                                   id);
+    }
     val = opts_get(opts, "netdev");
     if (val) {
         nd = machine_find_netdev(m, val);
@@ -482,6 +591,8 @@ static bool machine_add_device(Machine *m, const char *str, GError **errp)
                                        "used by device '%s'",
                                        val, nd->user);
         }
+    } else if (!machine_default_netdev(m, id, &nd, errp)) {
+        return false;
     }
     if (!opts_get_bool(opts, "x-xen-oui", false, &xen_oui, errp)) {
         g_prefix_error(errp, "%s: ", what);
@@ -530,7 +641,346 @@ static bool machine_add_device(Machine *m, const char *str, GError **errp)
     if (nd) {
         nd->user = g_strdup(id);
     }
+    handoff_add_nic(m->handoff, id, driver, dev);
+    devstate_register(m->devstate, id, model->state, dev);
+    /* Xen: device-model/<domid>/emunet/<id>/state (transport-xen.h). */
+    xen_transport_set_nic_state(m->t, id, "emulated");
     g_ptr_array_add(m->dev_ids, g_steal_pointer(&id));
+    return true;
+}
+
+/* ---- Xen platform device and NIC hand-off ---- */
+
+static void machine_platform_unplug_nics(void *opaque)
+{
+    Machine *m = opaque;
+
+    handoff_unplug_all(m->handoff, "Xen platform unplug request");
+}
+
+/* -device xen-platform, or the one xenfv has without a companion. */
+static bool machine_add_platform(Machine *m, const EmuOpts *opts,
+                                 const char *what, GError **errp)
+{
+    XenPlatformConf conf = {
+        .id = opts ? opts_get(opts, "id") : NULL,
+        .opts = opts,
+        .io = m->iobus,
+        .hooks = {.unplug_nics = machine_platform_unplug_nics, .opaque = m},
+    };
+    const char *addr = opts ? opts_get(opts, "addr") : NULL;
+    /* xenfv's slot (contract 6), unless addr= says otherwise. */
+    int devfn = addr ? machine_parse_devfn(addr) : PCI_DEVFN(2, 0);
+    PciDevice *dev;
+
+    if (m->platform) {
+        return machine_usage_error(errp, what, "only one xen-platform");
+    }
+    if (devfn < 0) {
+        return machine_usage_error(errp, what, "addr: invalid PCI address "
+                                               "'%s'", addr);
+    }
+    if (!conf.id) {
+        conf.id = "xen-platform";
+    }
+    if (machine_has_dev_id(m, conf.id) || !devstate_name_valid(conf.id) ||
+        strcmp(conf.id, HANDOFF_STATE_ID) == 0) {
+        return machine_usage_error(errp, what, "bad or duplicate id '%s'",
+                                   conf.id);
+    }
+    if (!addr && pci_bus_find(m->pci, (unsigned)devfn)) {
+        devfn = -1;
+    }
+    dev = xen_platform_new(&conf, errp);
+    if (!dev) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    if (!pci_bus_attach(m->pci, dev, devfn, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        dev->ops->destroy(dev);
+        return false;
+    }
+    m->platform = dev;
+    /* The fixed ports are claimed like a BAR (Xen: the ioreq server). */
+    machine_hook_map_io(m, IO_SPACE_PIO, XEN_PLATFORM_IOPORT,
+                        XEN_PLATFORM_IOPORT_LEN, true);
+    if (m->t->ops->add_pci_device &&
+        !m->t->ops->add_pci_device(m->t, dev, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    devstate_register(m->devstate, conf.id, &xen_platform_devstate_ops, dev);
+    g_ptr_array_add(m->dev_ids, g_strdup(conf.id));
+    return true;
+}
+
+static void machine_handoff_detach(void *opaque, PciDevice *dev)
+{
+    Machine *m = opaque;
+
+    /* The transport first: it needs the function's devfn, gone after. */
+    if (m->t->ops->remove_pci_device) {
+        m->t->ops->remove_pci_device(m->t, dev);
+    }
+    pci_bus_detach(m->pci, dev);
+    devstate_unregister(m->devstate, dev->name);
+}
+
+static char *machine_handoff_close_backend(void *opaque, const char *id)
+{
+    Machine *m = opaque;
+
+    for (guint i = 0; i < m->netdevs->len; i++) {
+        NetdevEntry *e = g_ptr_array_index(m->netdevs, i);
+        char *desc;
+
+        if (e->user && strcmp(e->user, id) == 0) {
+            desc = g_strdup_printf("%s netdev %s", e->be->ops->type,
+                                   e->be->id);
+            /* Frees the backend: a tap's interface goes with its fd. */
+            g_ptr_array_remove_index(m->netdevs, i);
+            return desc;
+        }
+    }
+    return NULL;
+}
+
+static void machine_handoff_unplugged(void *opaque, const char *id)
+{
+    Machine *m = opaque;
+    /* devstate_name_valid ids need no JSON escaping. */
+    g_autofree char *data = g_strdup_printf(
+        "{\"device\": \"%s\", \"path\": \"/machine/peripheral/%s\"}", id,
+        id);
+
+    /* Every QMP monitor: libxl's and libxenstat's sockets alike. */
+    qmp_broadcast_event("DEVICE_DELETED", data);
+    xen_transport_set_nic_state(m->t, id, "handed-off");
+}
+
+/*
+ * Secondary mode (MachineConfig.handoff_on_pv_connect): the PV frontend
+ * of vif `devid` connected, so NIC nic<devid> goes (contract §5.5). A
+ * machine with its own platform device waits for the unplug protocol
+ * instead, which honours blacklisting.
+ */
+static void machine_vif_connected(void *opaque, unsigned devid)
+{
+    Machine *m = opaque;
+    g_autofree char *id = g_strdup_printf("nic%u", devid);
+    g_autofree char *reason =
+        g_strdup_printf("PV frontend of vif %u connected", devid);
+    g_autoptr(GError) err = NULL;
+
+    if (m->platform) {
+        return;
+    }
+    if (!machine_unplug_nic(m, id, reason, &err)) {
+        log_trace(LOG_CORE, "%s", err->message);
+    }
+}
+
+bool machine_set_dirty_log(Machine *m, bool enable, GError **errp)
+{
+    /* Only Xen DMA has to be reported; the qtest guest does not migrate. */
+    if (!xen_transport_store(m->t)) {
+        return true;
+    }
+    return xen_transport_set_dirty_log(m->t, enable, errp);
+}
+
+bool machine_load_state_bytes(Machine *m, GBytes *blob, const char *what,
+                              GError **errp)
+{
+    gsize len;
+    const void *p = g_bytes_get_data(blob, &len);
+
+    if (!devstate_load(m->devstate, p, len, NULL, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    log_info("%s: device state restored", what);
+    return true;
+}
+
+unsigned machine_unplug_nics(Machine *m, const char *reason)
+{
+    return handoff_unplug_all(m->handoff, reason);
+}
+
+bool machine_unplug_nic(Machine *m, const char *id, const char *reason,
+                       GError **errp)
+{
+    return handoff_unplug(m->handoff, id, reason, errp);
+}
+
+bool machine_nic_unplugged(Machine *m, const char *id)
+{
+    return handoff_is_unplugged(m->handoff, id);
+}
+
+bool machine_save_state(Machine *m, int fd, const char *path, GError **errp)
+{
+    return fd >= 0 ? devstate_save_fd(m->devstate, fd, errp)
+                   : devstate_save_file(m->devstate, path, errp);
+}
+
+bool machine_load_state(Machine *m, int fd, const char *path, GError **errp)
+{
+    return fd >= 0 ? devstate_load_fd(m->devstate, fd, errp)
+                   : devstate_load_file(m->devstate, path, errp);
+}
+
+bool machine_load_incoming(Machine *m, const char *spec, GError **errp)
+{
+    if (!devstate_load_incoming(m->devstate, spec, errp)) {
+        return false;
+    }
+    log_info("-incoming %s: device state restored", spec);
+    return true;
+}
+
+/* ---- --nic ---- */
+
+/* One emulated vif: its tap, its NIC, then the tap's plumbing. */
+static bool machine_add_vif(Machine *m, const VifSpec *spec, GError **errp)
+{
+    g_autofree char *id = g_strdup_printf("vif%d", spec->devid);
+    g_autofree char *what = g_strdup_printf("--nic devid %d", spec->devid);
+    g_autofree char *netdev = NULL;
+    g_autofree char *device = NULL;
+    NetdevEntry *e;
+    Plumb *p;
+    char mac[18];
+
+    /* emunet runs no scripts: plumbing is done below. */
+    netdev = g_strdup_printf("tap,id=%s,ifname=%s,script=no,downscript=no",
+                             id, spec->ifname);
+    e = machine_new_netdev(m, what, netdev, errp);
+    if (!e) {
+        return false;
+    }
+    if (spec->rate_bytes) {
+        net_backend_set_rate(e->be, spec->rate_bytes, spec->rate_usecs,
+                             m->t->clock);
+    }
+    device = g_strdup_printf("%s,id=%s,netdev=%s,mac=%s", spec->model, id, id,
+                             net_mac_format(&spec->mac, mac));
+    if (!machine_add_device(m, device, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    p = plumb_attach(spec, spec->ifname, errp);
+    if (!p) {
+        g_prefix_error(errp, "%s: ", what);
+        if (errp && *errp) {
+            (*errp)->domain = MACHINE_ERROR;
+            (*errp)->code = MACHINE_ERROR_SETUP;
+        }
+        return false;
+    }
+    g_ptr_array_add(m->plumbs, p);
+    log_info("--nic devid %d: %s %s on tap %s", spec->devid, spec->model, mac,
+             spec->ifname);
+    return true;
+}
+
+static bool machine_add_nics(Machine *m, const MachineConfig *cfg,
+                             GError **errp)
+{
+    g_autoptr(GPtrArray) specs =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vifspec_free);
+
+    if (!cfg->nics || cfg->nics->len == 0) {
+        return true;
+    }
+    for (guint i = 0; i < cfg->nics->len; i++) {
+        const char *text = g_ptr_array_index(cfg->nics, i);
+        VifSpec *spec = vifspec_parse(text, errp);
+
+        if (!spec) {
+            g_prefix_error(errp, "--nic %s: ", text);
+            return false;
+        }
+        g_ptr_array_add(specs, spec);
+    }
+    if (!vifspec_finish_list((VifSpec *const *)specs->pdata, specs->len,
+                             cfg->domid, errp)) {
+        g_prefix_error(errp, "--nic: ");
+        return false;
+    }
+    for (guint i = 0; i < specs->len; i++) {
+        const VifSpec *spec = g_ptr_array_index(specs, i);
+
+        /* type=vif: a PV vif only; it just holds its devid. */
+        if (spec->emulated && !machine_add_vif(m, spec, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- -object filter-dump ---- */
+
+static bool machine_add_dump(Machine *m, const char *str, GError **errp)
+{
+    static const char *const keys[] = {"qom-type", "id",     "netdev",
+                                       "file",     "maxlen", NULL};
+    g_autofree char *what = g_strdup_printf("-object %s", str);
+    g_autoptr(EmuOpts) opts = opts_parse(str, "qom-type", NULL, errp);
+    const char *id, *netdev, *file;
+    NetdevEntry *nd;
+    uint64_t maxlen;
+
+    if (!opts) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    if (!opts_check_known(opts, what, keys, errp)) {
+        return false;
+    }
+    id = opts_get(opts, "id");
+    netdev = opts_get(opts, "netdev");
+    file = opts_get(opts, "file");
+    if (!id || !*id || !netdev || !file || !*file) {
+        return machine_usage_error(errp, what, "id=, netdev= and file= are "
+                                               "required");
+    }
+    for (guint i = 0; i < m->dump_ids->len; i++) {
+        if (strcmp(g_ptr_array_index(m->dump_ids, i), id) == 0) {
+            return machine_usage_error(errp, what, "duplicate id '%s'", id);
+        }
+    }
+    if (machine_find_ram(m, id)) {
+        return machine_usage_error(errp, what, "duplicate id '%s'", id);
+    }
+    nd = machine_find_netdev(m, netdev);
+    if (!nd) {
+        return machine_usage_error(errp, what,
+                                   "netdev '%s' not found (no -netdev or "
+                                   "--nic with that id)",
+                                   netdev);
+    }
+    if (nd->be->dump) {
+        return machine_usage_error(errp, what,
+                                   "netdev '%s' already has a filter-dump",
+                                   netdev);
+    }
+    if (!opts_get_u64(opts, "maxlen", 0, true, &maxlen, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    if (maxlen > UINT32_MAX) {
+        return machine_usage_error(errp, what, "maxlen too large");
+    }
+    if (!net_dump_attach(nd->be, file, (uint32_t)maxlen, errp)) {
+        (*errp)->domain = MACHINE_ERROR;
+        (*errp)->code = MACHINE_ERROR_SETUP;
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    g_ptr_array_add(m->dump_ids, g_strdup(id));
     return true;
 }
 
@@ -547,15 +997,39 @@ Machine *machine_new(const MachineConfig *cfg, GMainLoop *loop, GError **errp)
     m->backends = g_ptr_array_new_with_free_func(machine_ram_free);
     m->netdevs = g_ptr_array_new_with_free_func(machine_netdev_free);
     m->dev_ids = g_ptr_array_new_with_free_func(g_free);
+    m->plumbs = g_ptr_array_new_with_free_func((GDestroyNotify)plumb_detach);
+    m->dump_ids = g_ptr_array_new_with_free_func(g_free);
+    m->default_net = g_strdup(cfg->default_net);
+    m->devstate = devstate_new();
+    m->handoff = handoff_new(&(HandoffHooks){
+        .detach = machine_handoff_detach,
+        .close_backend = machine_handoff_close_backend,
+        .unplugged = machine_handoff_unplugged,
+        .opaque = m,
+    });
     if (!machine_setup_ram(m, cfg, &ram, errp)) {
         goto fail;
     }
     m->iobus = iobus_new();
-    qcfg.spec = cfg->qtest;
-    qcfg.log = cfg->qtest_log;
-    qcfg.ram = ram->base;
-    qcfg.ram_size = ram->size;
-    m->t = qtest_transport_new(&qcfg, m->iobus, &err);
+    if (cfg->xen) {
+        /* May fill mac=/br= into the option strings from xenstore. */
+        XenTransportConfig xcfg = {
+            .domid = (uint32_t)cfg->domid,
+            .netdevs = cfg->netdevs,
+            .devices = cfg->devices,
+            .vif_connected =
+                cfg->handoff_on_pv_connect ? machine_vif_connected : NULL,
+            .opaque = m,
+        };
+
+        m->t = xen_transport_new(&xcfg, m->iobus, &err);
+    } else {
+        qcfg.spec = cfg->qtest;
+        qcfg.log = cfg->qtest_log;
+        qcfg.ram = ram->base;
+        qcfg.ram_size = ram->size;
+        m->t = qtest_transport_new(&qcfg, m->iobus, &err);
+    }
     if (!m->t) {
         /* A bad -qtest value is usage; an unopenable log is the host's. */
         if (!g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_INVAL)) {
@@ -580,11 +1054,33 @@ Machine *machine_new(const MachineConfig *cfg, GMainLoop *loop, GError **errp)
             goto fail;
         }
     }
+    if (!machine_check_default_net(m, errp)) {
+        goto fail;
+    }
+    /* xenfv's platform device first: it takes slot 2 (contract 6). */
+    if (cfg->xen_platform &&
+        !machine_add_platform(m, NULL, "xen-platform", errp)) {
+        goto fail;
+    }
     for (guint i = 0; cfg->devices && i < cfg->devices->len; i++) {
         if (!machine_add_device(m, g_ptr_array_index(cfg->devices, i), errp)) {
             goto fail;
         }
     }
+    /* After -device: an explicit addr= must not find its slot taken. */
+    if (!machine_add_nics(m, cfg, errp)) {
+        goto fail;
+    }
+    for (guint i = 0; cfg->objects && i < cfg->objects->len; i++) {
+        const char *str = g_ptr_array_index(cfg->objects, i);
+
+        if (machine_object_is_dump(str) && !machine_add_dump(m, str, errp)) {
+            goto fail;
+        }
+    }
+    /* Last: its section hands NICs off after theirs are restored. */
+    devstate_register(m->devstate, HANDOFF_STATE_ID, &handoff_devstate_ops,
+                      m->handoff);
     return m;
 
 fail:
@@ -616,10 +1112,15 @@ void machine_free(Machine *m)
     if (!m) {
         return;
     }
+    /* The taps' plumbing while they still exist (OVS keeps stale ports). */
+    g_ptr_array_free(m->plumbs, TRUE);
     /* Devices first: they hold backends, IRQ lines and timers. */
     if (m->pci) {
         pci_bus_free(m->pci);
     }
+    /* NICs handed off: before the transport, whose clock has their timers. */
+    handoff_free(m->handoff);
+    devstate_free(m->devstate);
     g_ptr_array_free(m->netdevs, TRUE);
     if (m->t) {
         m->t->ops->free(m->t);
@@ -632,5 +1133,72 @@ void machine_free(Machine *m)
         machine_ram_free(m->default_ram);
     }
     g_ptr_array_free(m->dev_ids, TRUE);
+    g_ptr_array_free(m->dump_ids, TRUE);
+    g_free(m->default_net);
     g_free(m);
+}
+
+/* ---- query-emunet (core/qmp.c) ---- */
+
+/* A JSON string (ids come from the command line: escape them). */
+static void machine_json_str(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            g_string_append_c(out, '\\');
+        }
+        if ((unsigned char)*s < 0x20) {
+            g_string_append_printf(out, "\\u%04x", (unsigned char)*s);
+        } else {
+            g_string_append_c(out, *s);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+char *machine_query_nics(Machine *m)
+{
+    GString *out = g_string_new("[");
+
+    for (guint i = 0; m && i < m->netdevs->len; i++) {
+        NetdevEntry *e = g_ptr_array_index(m->netdevs, i);
+        const NetStats *ns = &e->be->stats;
+
+        if (!e->user) {
+            continue;
+        }
+        g_string_append(out, out->len > 1 ? ", {\"id\": " : "{\"id\": ");
+        machine_json_str(out, e->user);
+        g_string_append(out, ", \"netdev\": ");
+        machine_json_str(out, e->be->id);
+        g_string_append_printf(
+            out,
+            ", \"backend\": \"%s\", \"link-up\": %s, \"handed-off\": %s, "
+            "\"tx-frames\": %" G_GUINT64_FORMAT ", "
+            "\"tx-bytes\": %" G_GUINT64_FORMAT ", "
+            "\"tx-drops\": %" G_GUINT64_FORMAT ", "
+            "\"tx-errors\": %" G_GUINT64_FORMAT ", "
+            "\"rx-frames\": %" G_GUINT64_FORMAT ", "
+            "\"rx-bytes\": %" G_GUINT64_FORMAT ", "
+            "\"rx-drops\": %" G_GUINT64_FORMAT ", "
+            "\"rx-errors\": %" G_GUINT64_FORMAT "}",
+            e->be->ops->type, e->be->link_up ? "true" : "false",
+            machine_nic_unplugged(m, e->user) ? "true" : "false",
+            ns->tx_frames, ns->tx_bytes, ns->tx_drops, ns->tx_errors,
+            ns->rx_frames, ns->rx_bytes, ns->rx_drops, ns->rx_errors);
+    }
+    /* NICs handed off: their backends are closed (core/handoff.h). */
+    for (guint i = 0; m && i < handoff_count(m->handoff); i++) {
+        const char *id = handoff_nic_id(m->handoff, i);
+
+        if (machine_nic_unplugged(m, id)) {
+            g_string_append(out, out->len > 1 ? ", {\"id\": " : "{\"id\": ");
+            machine_json_str(out, id);
+            g_string_append(out, ", \"link-up\": false, "
+                                 "\"handed-off\": true}");
+        }
+    }
+    g_string_append_c(out, ']');
+    return g_string_free(out, FALSE);
 }

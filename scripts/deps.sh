@@ -3,7 +3,8 @@
 # and benchmarks need and the machine does not have yet. Run as root.
 set -eu
 pkgs="meson ninja-build gcc pkg-config libglib2.0-dev libjson-glib-dev
-      libslirp-dev libxen-dev ipxe-qemu qemu-system-x86 python3"
+      libslirp-dev libseccomp-dev libxen-dev ipxe-qemu qemu-system-x86 python3
+      openvswitch-switch debootstrap e2fsprogs iproute2 kmod"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -14,11 +14,15 @@ export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 status=0
 for cfg in plain asan; do
     dir=build-test-$cfg
+    # The real-Xen rig (tests/xen-real, -Dxen_real=true) is not in the
+    # suite yet: it does not finish inside CI's budget (issue 7).
     opts=""
     [ "$cfg" = asan ] && opts="-Db_sanitize=address,undefined -Db_lundef=false"
     if [ ! -d "$dir" ]; then
         meson setup "$dir" $opts >"$dir.setup.log" 2>&1 ||
             { cat "$dir.setup.log"; status=1; continue; }
+    else
+        meson configure "$dir" $opts >/dev/null 2>&1
     fi
     if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
         tail -50 "$dir.build.log"; echo "build ($cfg) failed"; status=1

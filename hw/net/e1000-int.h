@@ -134,6 +134,9 @@ typedef struct E1000State {
     GQueue lb_queue;
     size_t lb_bytes;
     Timer *bh_timer;
+
+    /* Handed off (PciDeviceOps.quiesce): every entry is a no-op. */
+    bool unplugged;
 } E1000State;
 
 static inline uint32_t e1000_get(const E1000State *s, unsigned offset)
@@ -144,6 +147,12 @@ static inline uint32_t e1000_get(const E1000State *s, unsigned offset)
 static inline void e1000_set(E1000State *s, unsigned offset, uint32_t v)
 {
     s->mac[E1000_REG(offset)] = v;
+}
+
+/* The ring index after idx (< n): no division on the per-frame path. */
+static inline uint32_t e1000_ring_next(uint32_t idx, uint32_t n)
+{
+    return idx + 1 < n ? idx + 1 : 0;
 }
 
 /* e1000.c */

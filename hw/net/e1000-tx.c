@@ -110,6 +110,12 @@ static void e1000_tx_writeback(E1000State *s)
     bool now = false, delayed = false;
     guint i;
 
+    /*
+     * The guest reuses a descriptor and its buffer once it sees DD: our
+     * reads of both come first, and DD is the only byte written back, as
+     * one store (gmem.h).
+     */
+    gmem_release();
     for (i = 0; i < s->tx_wb->len; i++) {
         E1000TxWb *wb = &g_array_index(s->tx_wb, E1000TxWb, i);
 
@@ -603,7 +609,7 @@ static E1000TxStep e1000_tx_desc(E1000State *s, const uint8_t *d,
         e1000_tx_load_ctx(s, d);
         e1000_tx_queue_wb(s, idx, cmd);
         e1000_tx_writeback(s);
-        e1000_set(s, E1000_TDH, (idx + 1) % n);
+        e1000_set(s, E1000_TDH, e1000_ring_next(idx, n));
         return E1000_TX_NEXT;
     }
 
@@ -641,7 +647,7 @@ static E1000TxStep e1000_tx_desc(E1000State *s, const uint8_t *d,
         return E1000_TX_STOP;
     }
     e1000_tx_writeback(s);
-    e1000_set(s, E1000_TDH, (idx + 1) % n);
+    e1000_set(s, E1000_TDH, e1000_ring_next(idx, n));
     e1000_tx_pkt_reset(s);
     return E1000_TX_NEXT;
 }
@@ -704,8 +710,10 @@ void e1000_tx_run(E1000State *s)
         if (e1000_tx_desc(s, d, idx, n) == E1000_TX_STOP) {
             break;
         }
-        idx = (idx + 1) % n;
+        idx = e1000_ring_next(idx, n);
     }
+    /* The frames of this doorbell leave together (net.h batching). */
+    net_peer_flush(&s->peer);
     e1000_tx_pkt_reset(s);
     e1000_tx_ring_irq(s, head, tail, n);
     s->tx_active = false;

@@ -54,6 +54,9 @@ void e1000_update_irq(E1000State *s)
     uint32_t itr = e1000_get(s, E1000_ITR) & 0xffff;
     int64_t now;
 
+    if (s->unplugged) {
+        return;
+    }
     if (!pending) {
         pci_set_irq(&s->pci, false);
         return;
@@ -152,6 +155,9 @@ static void e1000_bh(void *opaque)
 {
     E1000State *s = opaque;
 
+    if (s->unplugged) {
+        return;
+    }
     e1000_lb_drain(s);
     if (s->tx_block == E1000_TX_BLOCKED_LOOPBACK &&
         g_queue_get_length(&s->lb_queue) < E1000_LB_MAX_FRAMES &&
@@ -474,6 +480,10 @@ static uint32_t e1000_reg_read(E1000State *s, unsigned offset)
 {
     const E1000RegInfo *ri;
 
+    if (s->unplugged) {
+        /* A function that is gone reads all-ones (master abort). */
+        return UINT32_MAX;
+    }
     offset &= ~3u;
     ri = offset < E1000_NREGS * 4 ? e1000_reg_find(offset) : NULL;
     if (!ri) {
@@ -489,6 +499,9 @@ static void e1000_reg_write(E1000State *s, unsigned offset, uint32_t val)
     const E1000RegInfo *ri;
     uint32_t *reg;
 
+    if (s->unplugged) {
+        return;
+    }
     offset &= ~3u;
     ri = offset < E1000_NREGS * 4 ? e1000_reg_find(offset) : NULL;
     if (!ri) {
@@ -622,10 +635,38 @@ static void e1000_pci_config_written(PciDevice *dev, unsigned offset,
     E1000State *s = e1000_from_pci(dev);
 
     /* Bus mastering may just have come on: retry what waits for DMA. */
-    if (pci_bus_master_enabled(dev)) {
+    if (!s->unplugged && pci_bus_master_enabled(dev)) {
         e1000_rx_kick(s);
         e1000_tx_run(s);
     }
+}
+
+/*
+ * Hand-off (PciDeviceOps.quiesce): nothing may run after this. TX and RX
+ * stop with the backend, timers are cancelled so none fires again, and
+ * the unplugged flag turns every other entry into a no-op.
+ */
+static void e1000_pci_quiesce(PciDevice *dev)
+{
+    E1000State *s = e1000_from_pci(dev);
+
+    if (s->unplugged) {
+        return;
+    }
+    s->unplugged = true;
+    timer_del(s->autoneg_timer);
+    timer_del(s->itr_timer);
+    timer_del(s->rdtr_timer);
+    timer_del(s->radv_timer);
+    timer_del(s->tidv_timer);
+    timer_del(s->tadv_timer);
+    timer_del(s->bh_timer);
+    if (s->peer.backend) {
+        net_disconnect(&s->peer);
+    }
+    e1000_lb_clear(s);
+    e1000_tx_reset(s);
+    pci_set_irq(&s->pci, false);
 }
 
 static void e1000_pci_destroy(PciDevice *dev)
@@ -654,6 +695,7 @@ static void e1000_pci_destroy(PciDevice *dev)
 static const PciDeviceOps e1000_pci_ops = {
     .reset = e1000_pci_reset,
     .config_written = e1000_pci_config_written,
+    .quiesce = e1000_pci_quiesce,
     .destroy = e1000_pci_destroy,
 };
 
@@ -661,23 +703,39 @@ static const PciDeviceOps e1000_pci_ops = {
 
 static bool e1000_peer_can_receive(NetPeer *peer)
 {
-    return e1000_rx_can_receive(e1000_from_peer(peer));
+    E1000State *s = e1000_from_peer(peer);
+
+    return !s->unplugged && e1000_rx_can_receive(s);
 }
 
 static bool e1000_peer_receive(NetPeer *peer, const uint8_t *buf, size_t len)
 {
-    return e1000_rx_frame(e1000_from_peer(peer), buf, len, false) ==
-           E1000_RX_CONSUMED;
+    E1000State *s = e1000_from_peer(peer);
+
+    /* Handed off: the frame is consumed unseen, never held. */
+    if (s->unplugged) {
+        s->rx_dropped++;
+        return true;
+    }
+    return e1000_rx_frame(s, buf, len, false) == E1000_RX_CONSUMED;
 }
 
 static void e1000_peer_link_changed(NetPeer *peer, bool up)
 {
-    e1000_phy_carrier(e1000_from_peer(peer), up);
+    E1000State *s = e1000_from_peer(peer);
+
+    if (!s->unplugged) {
+        e1000_phy_carrier(s, up);
+    }
 }
 
 static void e1000_peer_tx_ready(NetPeer *peer)
 {
-    e1000_tx_unblock(e1000_from_peer(peer), E1000_TX_BLOCKED_BACKEND);
+    E1000State *s = e1000_from_peer(peer);
+
+    if (!s->unplugged) {
+        e1000_tx_unblock(s, E1000_TX_BLOCKED_BACKEND);
+    }
 }
 
 static const NetPeerOps e1000_peer_ops = {
@@ -753,6 +811,10 @@ PciDevice *e1000_new(const NicConf *conf, GError **errp)
         g_prefix_error(errp, "%s: ", s->id);
         e1000_pci_destroy(&s->pci);
         return NULL;
+    }
+    /* The reset above ran unconnected: tell the backend (tap carrier). */
+    if (s->peer.backend) {
+        net_peer_set_link(&s->peer, s->link_up);
     }
     return &s->pci;
 }

@@ -20,38 +20,140 @@
 #define IPV4_MF 0x2000
 #define IPV4_OFFSET_MASK 0x1fff
 
+/*
+ * Fold a one's-complement sum to 16 bits (end-around carries), without a
+ * loop: < 2^33, < 2^18, <= 0x10002, <= 0xffff. Each step keeps the value
+ * modulo 0xffff and keeps it non-zero unless it was zero.
+ */
+static uint64_t net_csum_fold(uint64_t acc)
+{
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    return (acc & 0xffff) + (acc >> 16);
+}
+
+/* One's-complement addition of 64-bit words: the carry out comes back in. */
+static inline uint64_t net_csum_add64(uint64_t acc, uint64_t w)
+{
+    uint64_t s;
+    bool carry = __builtin_add_overflow(acc, w, &s);
+
+    /* After a carry s is at most 2^64 - 2: adding it back cannot wrap. */
+    return s + carry;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* AVX2 where the CPU has it (chosen once, at load), else SSE2. */
+#define NET_CSUM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NET_CSUM_CLONES
+#endif
+
+typedef uint64_t NetCsumVec __attribute__((vector_size(32)));
+
+/* Long buffers: wide sums pay off beyond this many bytes. */
+#define NET_CSUM_WIDE_MIN 256
+
+/*
+ * The sum of the host-order 32-bit words of p[0, len), len a multiple of
+ * 2 * sizeof(NetCsumVec), as an integer: each 64-bit lane adds the low
+ * and high halves of its words separately, so nothing carries out below
+ * 2^32 bytes. Two vectors per step keep the adders busy.
+ */
+NET_CSUM_CLONES
+static uint64_t net_csum_wide(const uint8_t *p, size_t len)
+{
+    const NetCsumVec mask = { 0xffffffffu, 0xffffffffu, 0xffffffffu,
+                              0xffffffffu };
+    NetCsumVec lo = { 0 }, hi = { 0 }, lo2 = { 0 }, hi2 = { 0 };
+    size_t i;
+
+    for (i = 0; i < len; i += 2 * sizeof(NetCsumVec)) {
+        NetCsumVec v, w;
+
+        memcpy(&v, p + i, sizeof(v));
+        memcpy(&w, p + i + sizeof(v), sizeof(w));
+        lo += v & mask;
+        hi += v >> 32;
+        lo2 += w & mask;
+        hi2 += w >> 32;
+    }
+    lo += hi + lo2 + hi2;
+    return lo[0] + lo[1] + lo[2] + lo[3];
+}
+
 uint32_t net_csum_add(uint32_t sum, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
-    uint64_t acc = sum;
+    uint64_t a = 0, b = 0;
     size_t i = 0;
 
     /*
-     * Summing big-endian 32-bit words is the same as summing their two
-     * 16-bit halves, because 2^16 == 1 (mod 0xffff) in one's-complement
-     * arithmetic (RFC 1071 section 2(B)); it halves the loop count. The
-     * 64-bit accumulator cannot overflow below 16 GiB of input.
+     * Sum the data as host-order words, 32 or 64 bits wide. A wide word
+     * adds the same as its 16-bit parts, because 2^16 == 1 (mod 0xffff),
+     * and the sum of byte-swapped words is the byte-swapped sum (RFC 1071
+     * section 2(A), 2(B)), so host order costs one swap at the end. memcpy
+     * loads are unaligned-safe plain loads. Long buffers go to the vector
+     * loop (a plain integer sum, below 2^62); the rest is summed as 64-bit
+     * words with end-around carry, two add-with-carry chains in parallel.
      */
-    for (; i + 4 <= len; i += 4) {
-        acc += ld32_be(p + i);
+    if (len >= NET_CSUM_WIDE_MIN && (uint64_t)len <= UINT32_MAX) {
+        i = len & ~(2 * sizeof(NetCsumVec) - 1);
+        a = net_csum_wide(p, i);
+    }
+    for (; i + 16 <= len; i += 16) {
+        uint64_t w[2];
+
+        memcpy(w, p + i, sizeof(w));
+        a = net_csum_add64(a, w[0]);
+        b = net_csum_add64(b, w[1]);
+    }
+    a = net_csum_add64(a, b);
+    if (i + 8 <= len) {
+        uint64_t w;
+
+        memcpy(&w, p + i, sizeof(w));
+        a = net_csum_add64(a, w);
+        i += 8;
+    }
+    if (i + 4 <= len) {
+        uint32_t w;
+
+        memcpy(&w, p + i, sizeof(w));
+        a = net_csum_add64(a, w);
+        i += 4;
     }
     if (i + 2 <= len) {
-        acc += ld16_be(p + i);
+        uint16_t w;
+
+        memcpy(&w, p + i, sizeof(w));
+        a = net_csum_add64(a, w);
         i += 2;
     }
     if (i < len) {
         /* RFC 1071: an odd last byte is padded with a zero low byte. */
-        acc += (uint32_t)p[i] << 8;
+        uint8_t last[2] = { p[i], 0 };
+        uint16_t w;
+
+        memcpy(&w, last, sizeof(w));
+        a = net_csum_add64(a, w);
     }
     /*
-     * Fold the end-around carries in now, so the caller gets at most 16
-     * bits and can add pseudo-header and other partial sums directly
-     * without overflowing 32 bits.
+     * Fold the caller's (big-endian) sum in too, so the caller gets at
+     * most 16 bits and can add pseudo-header and other partial sums
+     * directly without overflowing 32 bits. In little-endian host order
+     * it is sum * 256, as 256 * 256 == 1 (mod 0xffff): one fold and one
+     * swap for everything. With end-around carries the result is 0 only
+     * if all was 0, exactly what one fold over all the big-endian 16-bit
+     * words gives.
      */
-    while (acc >> 16) {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    return (uint32_t)acc;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    a = net_csum_fold(net_csum_add64(a, (uint64_t)sum << 8));
+    return (uint32_t)(((a & 0xff) << 8) | (a >> 8));
+#else
+    return (uint32_t)net_csum_fold(net_csum_add64(a, sum));
+#endif
 }
 
 uint16_t net_csum_finish(uint32_t sum)
@@ -85,126 +187,6 @@ uint32_t net_pseudo_sum_v6(const uint8_t *saddr, const uint8_t *daddr,
     sum = net_csum_add(0, saddr, 16);
     sum = net_csum_add(sum, daddr, 16);
     return sum + next_header + (l4_len >> 16) + (l4_len & 0xffff);
-}
-
-/*
- * Reflected CRC-32 table for the IEEE 802.3 polynomial 0x04c11db7
- * (reversed: 0xedb88320), entry i = CRC of the byte i.
- */
-static const uint32_t net_crc_table[256] = {
-    0x00000000, 0x77073096, 0xee0e612c, 0x990951ba,
-    0x076dc419, 0x706af48f, 0xe963a535, 0x9e6495a3,
-    0x0edb8832, 0x79dcb8a4, 0xe0d5e91e, 0x97d2d988,
-    0x09b64c2b, 0x7eb17cbd, 0xe7b82d07, 0x90bf1d91,
-    0x1db71064, 0x6ab020f2, 0xf3b97148, 0x84be41de,
-    0x1adad47d, 0x6ddde4eb, 0xf4d4b551, 0x83d385c7,
-    0x136c9856, 0x646ba8c0, 0xfd62f97a, 0x8a65c9ec,
-    0x14015c4f, 0x63066cd9, 0xfa0f3d63, 0x8d080df5,
-    0x3b6e20c8, 0x4c69105e, 0xd56041e4, 0xa2677172,
-    0x3c03e4d1, 0x4b04d447, 0xd20d85fd, 0xa50ab56b,
-    0x35b5a8fa, 0x42b2986c, 0xdbbbc9d6, 0xacbcf940,
-    0x32d86ce3, 0x45df5c75, 0xdcd60dcf, 0xabd13d59,
-    0x26d930ac, 0x51de003a, 0xc8d75180, 0xbfd06116,
-    0x21b4f4b5, 0x56b3c423, 0xcfba9599, 0xb8bda50f,
-    0x2802b89e, 0x5f058808, 0xc60cd9b2, 0xb10be924,
-    0x2f6f7c87, 0x58684c11, 0xc1611dab, 0xb6662d3d,
-    0x76dc4190, 0x01db7106, 0x98d220bc, 0xefd5102a,
-    0x71b18589, 0x06b6b51f, 0x9fbfe4a5, 0xe8b8d433,
-    0x7807c9a2, 0x0f00f934, 0x9609a88e, 0xe10e9818,
-    0x7f6a0dbb, 0x086d3d2d, 0x91646c97, 0xe6635c01,
-    0x6b6b51f4, 0x1c6c6162, 0x856530d8, 0xf262004e,
-    0x6c0695ed, 0x1b01a57b, 0x8208f4c1, 0xf50fc457,
-    0x65b0d9c6, 0x12b7e950, 0x8bbeb8ea, 0xfcb9887c,
-    0x62dd1ddf, 0x15da2d49, 0x8cd37cf3, 0xfbd44c65,
-    0x4db26158, 0x3ab551ce, 0xa3bc0074, 0xd4bb30e2,
-    0x4adfa541, 0x3dd895d7, 0xa4d1c46d, 0xd3d6f4fb,
-    0x4369e96a, 0x346ed9fc, 0xad678846, 0xda60b8d0,
-    0x44042d73, 0x33031de5, 0xaa0a4c5f, 0xdd0d7cc9,
-    0x5005713c, 0x270241aa, 0xbe0b1010, 0xc90c2086,
-    0x5768b525, 0x206f85b3, 0xb966d409, 0xce61e49f,
-    0x5edef90e, 0x29d9c998, 0xb0d09822, 0xc7d7a8b4,
-    0x59b33d17, 0x2eb40d81, 0xb7bd5c3b, 0xc0ba6cad,
-    0xedb88320, 0x9abfb3b6, 0x03b6e20c, 0x74b1d29a,
-    0xead54739, 0x9dd277af, 0x04db2615, 0x73dc1683,
-    0xe3630b12, 0x94643b84, 0x0d6d6a3e, 0x7a6a5aa8,
-    0xe40ecf0b, 0x9309ff9d, 0x0a00ae27, 0x7d079eb1,
-    0xf00f9344, 0x8708a3d2, 0x1e01f268, 0x6906c2fe,
-    0xf762575d, 0x806567cb, 0x196c3671, 0x6e6b06e7,
-    0xfed41b76, 0x89d32be0, 0x10da7a5a, 0x67dd4acc,
-    0xf9b9df6f, 0x8ebeeff9, 0x17b7be43, 0x60b08ed5,
-    0xd6d6a3e8, 0xa1d1937e, 0x38d8c2c4, 0x4fdff252,
-    0xd1bb67f1, 0xa6bc5767, 0x3fb506dd, 0x48b2364b,
-    0xd80d2bda, 0xaf0a1b4c, 0x36034af6, 0x41047a60,
-    0xdf60efc3, 0xa867df55, 0x316e8eef, 0x4669be79,
-    0xcb61b38c, 0xbc66831a, 0x256fd2a0, 0x5268e236,
-    0xcc0c7795, 0xbb0b4703, 0x220216b9, 0x5505262f,
-    0xc5ba3bbe, 0xb2bd0b28, 0x2bb45a92, 0x5cb36a04,
-    0xc2d7ffa7, 0xb5d0cf31, 0x2cd99e8b, 0x5bdeae1d,
-    0x9b64c2b0, 0xec63f226, 0x756aa39c, 0x026d930a,
-    0x9c0906a9, 0xeb0e363f, 0x72076785, 0x05005713,
-    0x95bf4a82, 0xe2b87a14, 0x7bb12bae, 0x0cb61b38,
-    0x92d28e9b, 0xe5d5be0d, 0x7cdcefb7, 0x0bdbdf21,
-    0x86d3d2d4, 0xf1d4e242, 0x68ddb3f8, 0x1fda836e,
-    0x81be16cd, 0xf6b9265b, 0x6fb077e1, 0x18b74777,
-    0x88085ae6, 0xff0f6a70, 0x66063bca, 0x11010b5c,
-    0x8f659eff, 0xf862ae69, 0x616bffd3, 0x166ccf45,
-    0xa00ae278, 0xd70dd2ee, 0x4e048354, 0x3903b3c2,
-    0xa7672661, 0xd06016f7, 0x4969474d, 0x3e6e77db,
-    0xaed16a4a, 0xd9d65adc, 0x40df0b66, 0x37d83bf0,
-    0xa9bcae53, 0xdebb9ec5, 0x47b2cf7f, 0x30b5ffe9,
-    0xbdbdf21c, 0xcabac28a, 0x53b39330, 0x24b4a3a6,
-    0xbad03605, 0xcdd70693, 0x54de5729, 0x23d967bf,
-    0xb3667a2e, 0xc4614ab8, 0x5d681b02, 0x2a6f2b94,
-    0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
-};
-
-/* Run the reflected (LSB-first) CRC register over buf, no pre/post xor. */
-static uint32_t net_crc_update(uint32_t crc, const uint8_t *buf, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        crc = net_crc_table[(crc ^ buf[i]) & 0xff] ^ (crc >> 8);
-    }
-    return crc;
-}
-
-static uint32_t net_bitrev32(uint32_t v)
-{
-    v = ((v >> 1) & 0x55555555u) | ((v & 0x55555555u) << 1);
-    v = ((v >> 2) & 0x33333333u) | ((v & 0x33333333u) << 2);
-    v = ((v >> 4) & 0x0f0f0f0fu) | ((v & 0x0f0f0f0fu) << 4);
-    v = ((v >> 8) & 0x00ff00ffu) | ((v & 0x00ff00ffu) << 8);
-    return (v >> 16) | (v << 16);
-}
-
-uint32_t net_crc32(const uint8_t *buf, size_t len)
-{
-    /* IEEE 802.3 clause 3.2.9: register preset to all ones, complemented. */
-    return ~net_crc_update(0xffffffffu, buf, len);
-}
-
-uint32_t net_crc32_be(const uint8_t *buf, size_t len)
-{
-    /*
-     * The hash NICs use shifts the bits in LSB first, as they arrive on
-     * the wire, through an MSB-first register preset to all ones and not
-     * complemented at the end (Linux ether_crc(), QEMU net_crc32()). That
-     * register is the bit-reversal of the reflected one, so the table can
-     * be shared.
-     */
-    return net_bitrev32(net_crc_update(0xffffffffu, buf, len));
-}
-
-bool net_is_multicast(const uint8_t *mac)
-{
-    /* IEEE 802-2014 section 8.2: I/G bit, first bit on the wire. */
-    return mac[0] & 0x01;
-}
-
-bool net_is_broadcast(const uint8_t *mac)
-{
-    return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
 }
 
 size_t net_pad_short(uint8_t *buf, size_t len, size_t cap)

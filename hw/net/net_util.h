@@ -43,14 +43,31 @@ uint32_t net_pseudo_sum_v6(const uint8_t *saddr, const uint8_t *daddr,
 uint32_t net_crc32(const uint8_t *buf, size_t len);
 
 /*
+ * The same by the portable table method alone, which net_crc32 uses on
+ * CPUs without carry-less multiply: for tests of each implementation.
+ */
+uint32_t net_crc32_portable(const uint8_t *buf, size_t len);
+
+/*
  * Big-endian (MSB-first) CRC-32 of a 6-byte address, as used by RTL8139
  * and many NICs for the 64-bin multicast hash: bin = crc >> 26.
  */
 uint32_t net_crc32_be(const uint8_t *buf, size_t len);
 
-/* Address classes (first octet bit 0: group; all ones: broadcast). */
-bool net_is_multicast(const uint8_t *mac);
-bool net_is_broadcast(const uint8_t *mac);
+/*
+ * Address classes (first octet bit 0: group; all ones: broadcast). Inline:
+ * receive filters ask for every frame.
+ */
+static inline bool net_is_multicast(const uint8_t *mac)
+{
+    /* IEEE 802-2014 section 8.2: I/G bit, first bit on the wire. */
+    return mac[0] & 0x01;
+}
+
+static inline bool net_is_broadcast(const uint8_t *mac)
+{
+    return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
+}
 
 /*
  * Zero-pad a frame of `len` bytes in a buffer of `cap` bytes up to

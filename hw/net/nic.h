@@ -12,6 +12,7 @@
 #define EMUNET_NIC_H
 
 #include "emunet/clock.h"
+#include "emunet/devstate.h"
 #include "emunet/net.h"
 #include "emunet/opts.h"
 #include "emunet/pci.h"
@@ -52,5 +53,13 @@ PciDevice *rtl8139_new(const NicConf *conf, GError **errp);
  * a backend already in use.
  */
 PciDevice *e1000_new(const NicConf *conf, GError **errp);
+
+/*
+ * Save / restore of each model (e1000-state.c, rtl8139-state.c); the
+ * owner registered with devstate_register is the PciDevice the
+ * constructor returned.
+ */
+extern const DevStateOps e1000_devstate_ops;
+extern const DevStateOps rtl8139_devstate_ops;
 
 #endif

@@ -390,7 +390,8 @@ static void rtl8139_cp_tx_complete(Rtl8139State *s)
             dw0 |= RTL_TXD_TES;
         }
         st32_le(word, dw0);
-        if (!pci_dma_write(&s->pci, at, word, sizeof(word))) {
+        /* OWN's byte last and once: the driver may reuse the slot at once. */
+        if (!pci_dma_write_publish(&s->pci, at, word, sizeof(word), 3)) {
             rtl8139_dma_error(s, "TX descriptor", at);
         }
     }
@@ -464,6 +465,8 @@ static void rtl8139_cp_tx_run(Rtl8139State *s)
     }
 out:
     s->in_tx = false;
+    /* All frames of this TPPoll in one batch, written now (net.h). */
+    net_peer_flush(&s->nc);
 }
 
 void rtl8139_cp_tx_poll(Rtl8139State *s, uint8_t tppoll)

@@ -197,6 +197,8 @@ typedef struct Rtl8139State {
     Timer *rx_poll_timer;
     /* Continues a TPPoll that used up its descriptor budget. */
     Timer *cp_tx_timer;
+    /* Handed off (PciDeviceOps.quiesce): every entry is a no-op. */
+    bool unplugged;
 } Rtl8139State;
 
 static inline Rtl8139State *rtl8139_from_pci(PciDevice *dev)

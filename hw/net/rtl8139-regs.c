@@ -739,6 +739,10 @@ static uint64_t rtl8139_io_read(void *opaque, hwaddr addr, unsigned size)
     uint32_t val = 0;
     unsigned i = 0;
 
+    if (s->unplugged) {
+        /* A function that is gone reads all-ones (master abort). */
+        return size >= 4 ? UINT32_MAX : (1u << (8 * size)) - 1;
+    }
     while (i < size) {
         unsigned idx, base, shift, n;
         const RtlReg *r = rtl8139_reg_find(s, off + i, &idx, &base);
@@ -768,6 +772,9 @@ static void rtl8139_io_write(void *opaque, hwaddr addr, uint64_t value,
 
     log_trace(LOG_RTL8139, "%s: write%u [%#x] = %#" PRIx64, s->name, size * 8,
               off, value);
+    if (s->unplugged) {
+        return;
+    }
     while (i < size) {
         unsigned idx, base, shift, n;
         const RtlReg *r = rtl8139_reg_find(s, off + i, &idx, &base);

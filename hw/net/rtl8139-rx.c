@@ -195,8 +195,8 @@ static hwaddr rtl8139_rx_desc_addr(const Rtl8139State *s, unsigned idx)
  * C+ mode (C+ data sheet 9.2): the frame (VLAN tag stripped if
  * CpCmd.RxVLAN) and its FCS go into as many NIC-owned descriptors as it
  * needs, FS on the first, LS and the status on the last. Descriptors are
- * written back last to first, dw1 before dw0, so the driver never sees a
- * half-done frame.
+ * written back last to first, each with its OWN byte stored last, so the
+ * driver never sees a half-done frame.
  */
 static RtlRxResult rtl8139_rx_cplus(Rtl8139State *s, const uint8_t *frame,
                                     size_t len, const RtlRxClass *cls)
@@ -278,7 +278,7 @@ static RtlRxResult rtl8139_rx_cplus(Rtl8139State *s, const uint8_t *frame,
     for (unsigned k = n; k-- > 0;) {
         uint32_t dw0 = desc[k].dw0 & RTL_DESC_EOR;
         hwaddr at = rtl8139_rx_desc_addr(s, desc[k].idx);
-        uint8_t word[4];
+        uint8_t wb[8];
 
         dw0 |= k == 0 ? RTL_DESC_FS : 0;
         if (k == n - 1) {
@@ -286,12 +286,16 @@ static RtlRxResult rtl8139_rx_cplus(Rtl8139State *s, const uint8_t *frame,
         } else {
             dw0 |= desc[k].chunk;
         }
-        st32_le(word, dw1);
-        if (!pci_dma_write(&s->pci, at + 4, word, 4)) {
-            rtl8139_dma_error(s, "RX descriptor", at);
-        }
-        st32_le(word, dw0);
-        if (!pci_dma_write(&s->pci, at, word, 4)) {
+        st32_le(wb, dw0);
+        st32_le(wb + 4, dw1);
+        /*
+         * 8139cp hands a descriptor back (OWN) as soon as it sees OWN
+         * clear, while this write may still be going on: OWN's byte is
+         * stored last and exactly once, or a repeated store (memcpy
+         * stores some sizes twice) could clear OWN again after the
+         * driver set it, and both sides would wait on each other.
+         */
+        if (!pci_dma_write_publish(&s->pci, at, wb, sizeof(wb), 3)) {
             rtl8139_dma_error(s, "RX descriptor", at);
         }
     }

@@ -91,6 +91,8 @@ void rtl8139_tx_c_run(Rtl8139State *s)
         s->tx_cur = (slot + 1) % 4;
     }
     s->in_tx = false;
+    /* The doorbell's frames go out now, not at the next loop iteration. */
+    net_peer_flush(&s->nc);
 }
 
 void rtl8139_tx_resume(Rtl8139State *s)

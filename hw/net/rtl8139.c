@@ -67,6 +67,9 @@ static const uint16_t rtl8139_mit_bit[RTL_DIR_COUNT] = {
 
 void rtl8139_update_irq(Rtl8139State *s)
 {
+    if (s->unplugged) {
+        return;
+    }
     pci_set_irq(&s->pci, (s->isr & s->imr & ~s->mit_held) != 0);
 }
 
@@ -221,7 +224,7 @@ static void rtl8139_link_changed(NetPeer *nc, bool up)
 {
     Rtl8139State *s = rtl8139_from_peer(nc);
 
-    if (s->link_up == up) {
+    if (s->unplugged || s->link_up == up) {
         return;
     }
     s->link_up = up;
@@ -311,12 +314,23 @@ static bool rtl8139_can_receive(NetPeer *nc)
 
 static bool rtl8139_receive(NetPeer *nc, const uint8_t *buf, size_t len)
 {
-    return rtl8139_rx_frame(rtl8139_from_peer(nc), buf, len);
+    Rtl8139State *s = rtl8139_from_peer(nc);
+
+    /* Handed off: the frame is consumed unseen, never held. */
+    if (s->unplugged) {
+        s->drops.rx_disabled++;
+        return true;
+    }
+    return rtl8139_rx_frame(s, buf, len);
 }
 
 static void rtl8139_tx_ready(NetPeer *nc)
 {
-    rtl8139_tx_resume(rtl8139_from_peer(nc));
+    Rtl8139State *s = rtl8139_from_peer(nc);
+
+    if (!s->unplugged) {
+        rtl8139_tx_resume(s);
+    }
 }
 
 static const NetPeerOps rtl8139_peer_ops = {
@@ -358,8 +372,38 @@ static void rtl8139_destroy(PciDevice *dev)
     rtl8139_free(rtl8139_from_pci(dev));
 }
 
+/*
+ * Hand-off (PciDeviceOps.quiesce): TX and RX stop with the backend,
+ * queued loopback frames and a half-sent C+ packet are dropped, timers
+ * are cancelled so none fires again, and the unplugged flag turns every
+ * other entry into a no-op.
+ */
+static void rtl8139_quiesce(PciDevice *dev)
+{
+    Rtl8139State *s = rtl8139_from_pci(dev);
+
+    if (s->unplugged) {
+        return;
+    }
+    s->unplugged = true;
+    if (s->nc.backend) {
+        net_disconnect(&s->nc);
+    }
+    rtl8139_loopback_flush(s);
+    rtl8139_cp_tx_abort(s);
+    for (unsigned d = 0; d < RTL_DIR_COUNT; d++) {
+        timer_del(s->mit_timer[d]);
+    }
+    timer_del(s->tctr_timer);
+    timer_del(s->rx_poll_timer);
+    s->tx_blocked = false;
+    s->rx_blocked = false;
+    pci_set_irq(&s->pci, false);
+}
+
 static const PciDeviceOps rtl8139_pci_ops = {
     .reset = rtl8139_pci_reset,
+    .quiesce = rtl8139_quiesce,
     .destroy = rtl8139_destroy,
 };
 
@@ -447,6 +491,10 @@ PciDevice *rtl8139_new(const NicConf *conf, GError **errp)
         (conf->backend && !net_connect(&s->nc, conf->backend, errp))) {
         rtl8139_free(s);
         return NULL;
+    }
+    /* The PHY has no software link control: up for the backend (tap). */
+    if (s->nc.backend) {
+        net_peer_set_link(&s->nc, true);
     }
     log_trace(LOG_RTL8139, "%s: revision %#x (%s)", s->name, s->revision,
               s->cplus_chip ? "RTL8139C+" : "RTL8139C");

@@ -543,6 +543,15 @@ bool pci_dma_write(PciDevice *dev, hwaddr gpa, const void *buf, size_t len)
     return gmem_write(dev->bus->mem, gpa, buf, len);
 }
 
+bool pci_dma_write_publish(PciDevice *dev, hwaddr gpa, const void *buf,
+                           size_t len, size_t status)
+{
+    if (!pci_dma_allowed(dev, "write", gpa)) {
+        return false;
+    }
+    return gmem_write_publish(dev->bus->mem, gpa, buf, len, status);
+}
+
 void pci_device_reset(PciDevice *dev)
 {
     dev->irq_request = false;

@@ -31,7 +31,13 @@ typedef struct GuestMemOps {
      * then buf content is unspecified (the caller zeroes it).
      */
     bool (*read)(GuestMem *gm, hwaddr gpa, void *buf, size_t len);
-    /* Copy buf to gpa; false (and nothing written) if not wholly backed. */
+    /*
+     * Copy buf to gpa; false (and nothing written) if not wholly backed.
+     * The guest may be running: bytes of a longer write may be stored in
+     * any order and more than once (memcpy does), but a 1-byte write must
+     * be exactly one store of that byte, never split or repeated, so that
+     * a status byte the guest polls and clears cannot reappear.
+     */
     bool (*write)(GuestMem *gm, hwaddr gpa, const void *buf, size_t len);
     /* Release the implementation; NULL if nothing to free. */
     void (*free)(GuestMem *gm);
@@ -46,8 +52,34 @@ struct GuestMem {
 /* Checked DMA read; see the file comment. len 0 succeeds. */
 bool gmem_read(GuestMem *gm, hwaddr gpa, void *buf, size_t len);
 
-/* Checked DMA write; see the file comment. len 0 succeeds. */
+/*
+ * Checked DMA write; see the file comment. len 0 succeeds.
+ * Publishing a descriptor to a guest that polls it (DD): write every
+ * other field first, then gmem_release(), then the status byte alone as
+ * a 1-byte write, which is one store (GuestMemOps.write) and the only
+ * store to that byte. gmem_write_publish does all of that.
+ */
 bool gmem_write(GuestMem *gm, hwaddr gpa, const void *buf, size_t len);
+
+/*
+ * Write a descriptor write-back of `len` bytes whose byte `status` (<
+ * len) the guest polls: checked as one gmem_write, then every byte but
+ * buf[status] is stored, then gmem_release(), then buf[status] as one
+ * 1-byte store, the only store to it. On failure (false) the status byte
+ * is not stored; other bytes may be, if the range is only partly backed.
+ */
+bool gmem_write_publish(GuestMem *gm, hwaddr gpa, const void *buf, size_t len,
+                        size_t status);
+
+/*
+ * Release barrier between DMA accesses: the guest sees every earlier
+ * DMA write (and no earlier DMA read can see a later guest store) before
+ * any later DMA write.
+ */
+static inline void gmem_release(void)
+{
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
 
 /* Free via ops->free. NULL is a no-op. */
 void gmem_free(GuestMem *gm);

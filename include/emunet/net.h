@@ -13,6 +13,10 @@
  *    cannot take the frame now; the NIC keeps the frame (leaves its TX
  *    descriptors unconsumed) and retries when the backend calls
  *    net_backend_tx_ready(), which reaches NetPeerOps.tx_ready.
+ *    A backend may queue frames it took to write several at once; the
+ *    NIC calls net_peer_flush() after each run of sends (one TX doorbell)
+ *    so the batch goes out then; without it a queued frame still goes
+ *    out before the main loop next waits (NetBackendOps.flush).
  * Frames are complete Ethernet frames without FCS. Everything runs in the
  * main loop thread; a NIC must never be re-entered from its own send().
  *
@@ -31,6 +35,7 @@
 #include <glib.h>
 #include <sys/uio.h>
 
+#include "emunet/clock.h"
 #include "emunet/types.h"
 
 #define ETH_ALEN 6
@@ -43,6 +48,8 @@ typedef struct NetBackend NetBackend;
 typedef struct NetPeer NetPeer;
 /* A pcap capture file (backends/dump.c). */
 typedef struct NetDump NetDump;
+/* A transmit rate limit (backends/rate.c, net_backend_set_rate). */
+typedef struct NetRate NetRate;
 
 typedef enum NetSendResult {
     NET_SEND_OK,   /* sent, or queued by the backend: the NIC is done */
@@ -155,6 +162,17 @@ typedef struct NetBackendOps {
     NetSendResult (*send_offload)(NetBackend *be, const NetOffload *off,
                                   const struct iovec *iov, int iovcnt);
     /*
+     * Write out the frames send/send_offload took (NET_SEND_OK) but kept
+     * back to write several with one system call. Optional; only a
+     * backend with flush may keep frames back, and then: in a bounded
+     * queue (NET_SEND_BUSY as before once the host side is full), in
+     * order, none lost unless the host side goes away (counted as
+     * tx_drops), and written before the main loop next waits even if
+     * flush never comes (a NIC need not call it). Must not call back
+     * into the NIC: errors surface from the backend's own dispatch.
+     */
+    void (*flush)(NetBackend *be);
+    /*
      * Start (true) or stop (false) reading frames from the host side.
      * Called by the generic layer only; idempotent. Required.
      */
@@ -183,6 +201,8 @@ struct NetBackend {
     size_t held_len;
     /* The pcap tee (net_dump_attach), or NULL; owned. */
     NetDump *dump;
+    /* The NIC's transmit limit (net_backend_set_rate), or NULL; owned. */
+    NetRate *rate;
     /* Backend implementation data. */
     void *opaque;
 };
@@ -219,6 +239,14 @@ NetSendResult net_peer_send(NetPeer *peer, const struct iovec *iov,
                             int iovcnt);
 
 /*
+ * NIC side: the end of a run of sends (everything one guest doorbell made
+ * ready, including a run stopped by NET_SEND_BUSY): frames the backend
+ * queued go out now, batched (NetBackendOps.flush). No-op without a
+ * backend or flush.
+ */
+void net_peer_flush(NetPeer *peer);
+
+/*
  * NIC side: true when the connected backend takes net_peer_send_offload
  * frames as they are (false without a backend). Stable while connected.
  */
@@ -246,6 +274,23 @@ void net_peer_set_link(NetPeer *peer, bool up);
 void net_backend_free(NetBackend *be);
 
 /*
+ * Limit what the NIC sends through `be` to `bytes` per `usecs` (xl's
+ * rate=, with Xen netback's credit scheme: one interval's credit added
+ * per interval, bursts up to max(128 KiB, bytes)); bytes or usecs 0 lifts
+ * the limit (`clock` may then be NULL). Over budget, net_peer_send and
+ * net_peer_send_offload return NET_SEND_BUSY without sending and tx_ready
+ * follows when credit is back, from a timer on `clock`: frames wait,
+ * never drop. Intervals are measured on `clock`: production passes the
+ * machine's real clock; under qtest the machine clock is virtual, so
+ * rate= follows virtual time like every other device timer. `clock`
+ * must outlive the limit (net_backend_free or the next call lifts it).
+ * A NIC waiting for credit when the limit is replaced or lifted gets
+ * tx_ready at once.
+ */
+void net_backend_set_rate(NetBackend *be, uint64_t bytes, uint32_t usecs,
+                          Clock *clock);
+
+/*
  * Create a backend from -netdev options (type in "type", id in "id").
  * Known types come from a table in backends/netbe.c. Errors name the
  * option at fault.
@@ -253,6 +298,13 @@ void net_backend_free(NetBackend *be);
 typedef struct EmuOpts EmuOpts;
 NetBackend *net_backend_new(const EmuOpts *opts, GMainContext *ctx,
                             GError **errp);
+
+/*
+ * Did net_backend_new fail because the host refused something (a port
+ * in use, a tap taken, no permission) rather than because of a bad
+ * option? Callers exit 1 for the former, 2 for the latter.
+ */
+bool net_backend_error_is_host(const GError *err);
 
 /*
  * Capture (QEMU's -object filter-dump): write every frame that crosses

@@ -75,6 +75,19 @@ typedef struct PciDeviceOps {
      */
     void (*config_written)(PciDevice *dev, unsigned offset, unsigned size);
     /*
+     * Optional: stop the device for good before it is unplugged (Xen PV
+     * hand-off). Called while the function is still attached; the
+     * caller then detaches it (pci_bus_detach) and destroys it later.
+     * On return the device has: stopped TX and RX processing, cancelled
+     * its timers, dropped queued frames, disconnected from its backend
+     * (net_disconnect; a held RX frame is dropped), lowered its interrupt
+     * request, and made every later entry (register access, timer,
+     * backend callback, config write) a no-op that touches neither guest
+     * memory nor the IRQ line. Idempotent; it frees nothing (destroy
+     * still follows).
+     */
+    void (*quiesce)(PciDevice *dev);
+    /*
      * Free the device. The core has already detached it from the bus
      * (BARs unmapped, INTx low). Required.
      */
@@ -163,9 +176,13 @@ bool pci_bus_master_enabled(const PciDevice *dev);
 /*
  * Device DMA. Fails (false, nothing copied; reads zero buf) when bus
  * mastering is off, the device is detached, or gmem_read/gmem_write fail.
+ * A 1-byte write is one store (see gmem_write for publishing status).
  */
 bool pci_dma_read(PciDevice *dev, hwaddr gpa, void *buf, size_t len);
 bool pci_dma_write(PciDevice *dev, hwaddr gpa, const void *buf, size_t len);
+/* A descriptor write-back with a polled status byte: gmem_write_publish. */
+bool pci_dma_write_publish(PciDevice *dev, hwaddr gpa, const void *buf,
+                           size_t len, size_t status);
 
 /*
  * Reset: INTx low, BARs unmapped, config[] back to config_init (BAR

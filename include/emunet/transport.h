@@ -33,7 +33,10 @@ typedef struct TransportOps {
                    bool mapped);
     /* A PCI function was attached (Xen: map_pcidev). Optional. */
     bool (*add_pci_device)(Transport *t, PciDevice *dev, GError **errp);
-    /* A PCI function is going away (unplug). Optional. */
+    /*
+     * A PCI function is going away (unplug). Called while it is still
+     * attached (dev->devfn valid), just before pci_bus_detach. Optional.
+     */
     void (*remove_pci_device)(Transport *t, PciDevice *dev);
     /* Stop serving and free everything the transport owns. Required. */
     void (*free)(Transport *t);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by test-rtl8139.c (PCI, registers, EEPROM, timer, C mode,
- * hostile access) and test-rtl8139-cplus.c (C+ mode).
+ * Shared by test-rtl8139.c (PCI, registers, EEPROM, timer, hostile
+ * access), test-rtl8139-c.c (C mode) and test-rtl8139-cplus.c (C+ mode).
  *
  * The rtl8139 model in process, through the real seams: IoBus, flat guest
- * RAM, a virtual clock, the PCI bus behind the CF8/CFC host bridge, and a
- * test NetBackend that records frames and can answer BUSY. The test is
+ * RAM (behind a recorder of DMA accesses), a virtual clock, the PCI bus
+ * behind the CF8/CFC host bridge, and a test NetBackend that records
+ * frames and can answer BUSY. The test is
  * the driver: after programming the BARs through config space it only
  * touches registers (mostly through BAR0, I/O) and guest memory, in the
  * order Linux 8139too (C mode) and 8139cp (C+ mode) do. Checksums and
@@ -59,10 +60,30 @@ typedef struct TestNet {
     unsigned offloads;
 } TestNet;
 
+/* One DMA access the device made, as RecMem saw it. */
+typedef struct DmaOp {
+    bool write;
+    hwaddr gpa;
+    size_t len;
+    uint8_t first; /* first byte written */
+} DmaOp;
+
+/*
+ * The bus's guest memory: logs each DMA access while `on`, then passes it
+ * to the flat RAM (the generic checks ran already, in gmem_read/write).
+ */
+typedef struct RecMem {
+    GuestMem gm;
+    GuestMem *flat;
+    bool on;
+    GArray *ops; /* of DmaOp */
+} RecMem;
+
 typedef struct Fixture {
     IoBus *io;
     uint8_t *ram;
     GuestMem *mem;
+    RecMem rec;
     Clock *clock;
     PciBus *bus;
     IrqLine irq;
@@ -393,6 +414,93 @@ static inline bool rx_frame(Fixture *f, const uint8_t *buf, size_t len)
     return net_backend_receive(&f->net.be, buf, len);
 }
 
+/* ---- Recording guest memory ---- */
+
+static inline void rec_log(RecMem *r, bool write, hwaddr gpa, const void *buf,
+                           size_t len)
+{
+    DmaOp op = {.write = write, .gpa = gpa, .len = len};
+
+    if (r->on) {
+        op.first = write ? *(const uint8_t *)buf : 0;
+        g_array_append_val(r->ops, op);
+    }
+}
+
+static inline bool rec_read(GuestMem *gm, hwaddr gpa, void *buf, size_t len)
+{
+    RecMem *r = (RecMem *)gm;
+
+    rec_log(r, false, gpa, buf, len);
+    return r->flat->ops->read(r->flat, gpa, buf, len);
+}
+
+static inline bool rec_write(GuestMem *gm, hwaddr gpa, const void *buf,
+                             size_t len)
+{
+    RecMem *r = (RecMem *)gm;
+
+    rec_log(r, true, gpa, buf, len);
+    return r->flat->ops->write(r->flat, gpa, buf, len);
+}
+
+static const GuestMemOps rec_ops = {
+    .read = rec_read,
+    .write = rec_write,
+};
+
+static inline bool dma_overlaps(const DmaOp *op, hwaddr gpa, size_t len)
+{
+    return op->gpa < gpa + len && gpa < op->gpa + op->len;
+}
+
+/* Index in the log of the last access overlapping [gpa, +len), or -1. */
+static inline int dma_last(RecMem *r, bool write, hwaddr gpa, size_t len)
+{
+    int last = -1;
+
+    for (guint i = 0; i < r->ops->len; i++) {
+        const DmaOp *op = &g_array_index(r->ops, DmaOp, i);
+
+        if (op->write == write && dma_overlaps(op, gpa, len)) {
+            last = (int)i;
+        }
+    }
+    return last;
+}
+
+/*
+ * A C+ descriptor at `desc` was handed back: its OWN byte (dw0 bits
+ * 31-24) was stored exactly once, by a 1-byte write with OWN clear, after
+ * every other write to the descriptor and after the DMA of `buf_len`
+ * bytes at `buf`. Returns that write's index in the log.
+ */
+static inline int check_own_last(RecMem *r, hwaddr desc, hwaddr buf,
+                                 size_t buf_len)
+{
+    const DmaOp *own = NULL;
+    int idx = -1;
+
+    for (guint i = 0; i < r->ops->len; i++) {
+        const DmaOp *op = &g_array_index(r->ops, DmaOp, i);
+
+        if (op->write && dma_overlaps(op, desc + 3, 1)) {
+            g_assert_null(own);
+            own = op;
+            idx = (int)i;
+        }
+    }
+    g_assert_nonnull(own);
+    g_assert_cmpuint(own->gpa, ==, desc + 3);
+    g_assert_cmpuint(own->len, ==, 1);
+    g_assert_cmphex(own->first & 0x80, ==, 0);
+    g_assert_cmpint(dma_last(r, true, desc, 16), ==, idx);
+    g_assert_cmpint(dma_last(r, false, desc, 16), <, idx);
+    g_assert_cmpint(dma_last(r, true, buf, buf_len), <, idx);
+    g_assert_cmpint(dma_last(r, false, buf, buf_len), <, idx);
+    return idx;
+}
+
 /* ---- Fixture ---- */
 
 static inline void fixture_setup(Fixture *f, gconstpointer data)
@@ -407,9 +515,13 @@ static inline void fixture_setup(Fixture *f, gconstpointer data)
     f->io = iobus_new();
     f->ram = g_malloc0(RAM_SIZE);
     f->mem = gmem_flat_new(f->ram, RAM_SIZE, f->io);
+    f->rec.gm.ops = &rec_ops;
+    f->rec.gm.guard = f->io;
+    f->rec.flat = f->mem;
+    f->rec.ops = g_array_new(FALSE, FALSE, sizeof(DmaOp));
     f->clock = clock_new_virtual();
     irq_init(&f->irq, irq_set, f);
-    f->bus = pci_bus_new(f->io, f->mem, &hooks);
+    f->bus = pci_bus_new(f->io, &f->rec.gm, &hooks);
     g_assert_true(pci_host_init(f->bus, f->io, &err));
     f->net.sent =
         g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
@@ -442,6 +554,7 @@ static inline void fixture_teardown(Fixture *f, gconstpointer data)
     pci_bus_free(f->bus);
     g_free(f->net.be.id);
     g_ptr_array_free(f->net.sent, TRUE);
+    g_array_free(f->rec.ops, TRUE);
     gmem_free(f->mem);
     clock_free(f->clock);
     iobus_free(f->io);

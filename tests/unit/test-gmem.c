@@ -142,6 +142,89 @@ static void test_read_failure_zeroes(void)
     g_assert_cmphex(buf[31], ==, 0xab);
 }
 
+/* A backend that logs each write: where, how long, its first byte. */
+typedef struct LogMem {
+    GuestMem gm;
+    unsigned n;
+    hwaddr gpa[8];
+    size_t len[8];
+    uint8_t first[8];
+    bool fail_after; /* fail every write after the first */
+} LogMem;
+
+static bool log_write(GuestMem *gm, hwaddr gpa, const void *buf, size_t len)
+{
+    LogMem *m = (LogMem *)gm;
+
+    g_assert_cmpuint(m->n, <, G_N_ELEMENTS(m->gpa));
+    m->gpa[m->n] = gpa;
+    m->len[m->n] = len;
+    m->first[m->n] = *(const uint8_t *)buf;
+    m->n++;
+    return !(m->fail_after && m->n > 1);
+}
+
+static const GuestMemOps log_ops = {
+    .read = fake_read,
+    .write = log_write,
+};
+
+/*
+ * gmem_write_publish: every other byte first, the status byte last and
+ * alone; nothing at all when the range check fails; no status byte after
+ * a failed piece.
+ */
+static void test_publish(void)
+{
+    IoBus *bus = iobus_new();
+    LogMem m = {.gm = {.ops = &log_ops, .guard = bus}};
+    const uint8_t wb[8] = {0x10, 0x11, 0x12, 0x13, 0x07, 0x15, 0x16, 0x17};
+
+    g_assert_true(gmem_write_publish(&m.gm, 0x108, wb, 8, 4));
+    g_assert_cmpuint(m.n, ==, 3);
+    g_assert_cmphex(m.gpa[0], ==, 0x108);
+    g_assert_cmpuint(m.len[0], ==, 4);
+    g_assert_cmphex(m.gpa[1], ==, 0x10d);
+    g_assert_cmpuint(m.len[1], ==, 3);
+    g_assert_cmphex(m.first[1], ==, 0x15);
+    g_assert_cmphex(m.gpa[2], ==, 0x10c);
+    g_assert_cmpuint(m.len[2], ==, 1);
+    g_assert_cmphex(m.first[2], ==, 0x07);
+
+    /* Status at either end: one other piece, then the status byte. */
+    m.n = 0;
+    g_assert_true(gmem_write_publish(&m.gm, 0x200, wb, 8, 0));
+    g_assert_cmpuint(m.n, ==, 2);
+    g_assert_cmphex(m.gpa[0], ==, 0x201);
+    g_assert_cmpuint(m.len[0], ==, 7);
+    g_assert_cmphex(m.gpa[1], ==, 0x200);
+    g_assert_cmpuint(m.len[1], ==, 1);
+    m.n = 0;
+    g_assert_true(gmem_write_publish(&m.gm, 0x200, wb, 8, 7));
+    g_assert_cmpuint(m.n, ==, 2);
+    g_assert_cmpuint(m.len[0], ==, 7);
+    g_assert_cmphex(m.gpa[1], ==, 0x207);
+    m.n = 0;
+    g_assert_true(gmem_write_publish(&m.gm, 0x300, wb + 4, 1, 0));
+    g_assert_cmpuint(m.n, ==, 1);
+    g_assert_cmpuint(m.len[0], ==, 1);
+
+    /* The whole range is checked first: wrap or MMIO writes nothing. */
+    g_assert_true(
+        iobus_map(bus, IO_SPACE_MMIO, 0x1000, 0x100, &dummy_ops, NULL, NULL));
+    m.n = 0;
+    g_assert_false(gmem_write_publish(&m.gm, 0xffc, wb, 8, 4));
+    g_assert_false(gmem_write_publish(&m.gm, UINT64_MAX - 3, wb, 8, 4));
+    g_assert_cmpuint(m.n, ==, 0);
+
+    /* A piece that fails: the status byte is not written. */
+    m.fail_after = true;
+    g_assert_false(gmem_write_publish(&m.gm, 0x108, wb, 8, 4));
+    g_assert_cmpuint(m.n, ==, 2);
+    g_assert_cmpuint(m.len[1], ==, 3);
+    iobus_free(bus);
+}
+
 /* RAM below and above the hole; mmap so untouched pages cost nothing. */
 static void test_flat_split(void)
 {
@@ -227,6 +310,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gmem/wrap", test_wrap);
     g_test_add_func("/gmem/mmio-guard", test_mmio_guard);
     g_test_add_func("/gmem/read-failure-zeroes", test_read_failure_zeroes);
+    g_test_add_func("/gmem/publish", test_publish);
     g_test_add_func("/gmem/flat/split", test_flat_split);
     g_test_add_func("/gmem/flat/small", test_flat_small);
     return g_test_run();

@@ -543,6 +543,36 @@ static void test_cp_rx_scatter(Fixture *f, gconstpointer data)
     g_assert_cmpuint(R32(RTL_MPC), ==, 1);
 }
 
+/*
+ * 8139cp hands a descriptor back as soon as it sees OWN clear, while the
+ * NIC may still be writing: every write-back stores OWN's byte last and
+ * exactly once (a repeated store would undo the driver's OWN), and a
+ * scattered frame's FS descriptor goes back after the others.
+ */
+static void test_cp_rx_writeback_order(Fixture *f, gconstpointer data)
+{
+    static const size_t chunk[4] = {256, 256, 604 - 512, 64};
+    uint8_t frame[1600];
+    int idx[4];
+
+    cp_init(f, CP_DEFAULT_CMD);
+    cp_rx_fill(f, 8, 256);
+    f->rec.on = true;
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 600, 5)));
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 60, 6)));
+    f->rec.on = false;
+    for (unsigned k = 0; k < 4; k++) {
+        idx[k] = check_own_last(&f->rec, CP_RX_RING + k * 16,
+                                CP_RX_BUF + k * 2048, chunk[k]);
+        g_assert_cmpuint(cp_rxd(f, k, 0) & RTL_RXD_LEN_MASK, ==,
+                         k == 2 ? 604 : chunk[k]);
+    }
+    g_assert_cmpint(idx[2], <, idx[1]);
+    g_assert_cmpint(idx[1], <, idx[0]);
+    g_assert_cmpint(idx[0], <, idx[3]);
+    g_assert_true(cp_rxd(f, 4, 0) & RTL_DESC_OWN);
+}
+
 static void test_cp_rx_maxsize(Fixture *f, gconstpointer data)
 {
     uint8_t frame[1600];
@@ -635,6 +665,34 @@ static void test_cp_mitigate(Fixture *f, gconstpointer data)
 }
 
 /* No C+ TX through TSD writes, and no TPPoll work while TX is off. */
+/* As the RX write-back: OWN's byte last and once, packets in ring order. */
+static void test_cp_tx_writeback_order(Fixture *f, gconstpointer data)
+{
+    uint8_t frame[1600];
+    size_t len[3];
+    int prev = -1;
+
+    cp_init(f, CP_DEFAULT_CMD);
+    for (unsigned i = 0; i < 3; i++) {
+        len[i] = build_frame(frame, peer_mac, 100 + 50 * i, i);
+        memcpy(f->ram + CP_TX_BUF + i * 0x1000, frame, len[i]);
+        cp_tx_desc(f, CP_TX_BUF + i * 0x1000, (uint32_t)len[i],
+                   RTL_DESC_FS | RTL_DESC_LS, 0);
+    }
+    f->rec.on = true;
+    W8(RTL_TPPOLL, RTL_TPPOLL_NPQ);
+    f->rec.on = false;
+    g_assert_cmpuint(f->net.sent->len, ==, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        int idx = check_own_last(&f->rec, CP_TX_RING + i * 16,
+                                 CP_TX_BUF + i * 0x1000, len[i]);
+
+        g_assert_cmpint(idx, >, prev);
+        prev = idx;
+        g_assert_cmphex(cp_txd(f, i), ==, RTL_DESC_FS | RTL_DESC_LS | len[i]);
+    }
+}
+
 static void test_cp_tx_disabled(Fixture *f, gconstpointer data)
 {
     uint8_t frame[128];
@@ -667,12 +725,16 @@ int main(int argc, char **argv)
     add("/rtl8139/cplus/tx/ring-all-owned", NULL, test_cp_tx_ring_all_owned);
     add("/rtl8139/cplus/tx/high-priority", NULL, test_cp_tx_high_priority);
     add("/rtl8139/cplus/tx/disabled", NULL, test_cp_tx_disabled);
+    add("/rtl8139/cplus/tx/writeback-order", NULL,
+        test_cp_tx_writeback_order);
     add("/rtl8139/cplus/rx/basic", NULL, test_cp_rx_basic);
     add("/rtl8139/cplus/rx/csum", NULL, test_cp_rx_csum);
     add("/rtl8139/cplus/rx/vlan", NULL, test_cp_rx_vlan);
     add("/rtl8139/cplus/rx/backpressure", NULL, test_cp_rx_backpressure);
     add("/rtl8139/cplus/rx/scatter", NULL, test_cp_rx_scatter);
     add("/rtl8139/cplus/rx/maxsize", NULL, test_cp_rx_maxsize);
+    add("/rtl8139/cplus/rx/writeback-order", NULL,
+        test_cp_rx_writeback_order);
     add("/rtl8139/cplus/tally", NULL, test_cp_tally);
     add("/rtl8139/cplus/mitigate", NULL, test_cp_mitigate);
     return g_test_run();

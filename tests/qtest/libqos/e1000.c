@@ -46,18 +46,6 @@ static uint64_t get64(const uint8_t *p)
     return v;
 }
 
-static void wbe16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v & 0xff;
-}
-
-static void wbe32(uint8_t *p, uint32_t v)
-{
-    wbe16(p, v >> 16);
-    wbe16(p + 2, v & 0xffff);
-}
-
 QE1000 *qe1000_start(const char *device_extra)
 {
     QE1000 *d = g_new0(QE1000, 1);
@@ -491,211 +479,50 @@ void qe1000_frame_spec_init(QE1000FrameSpec *spec)
     spec->tcp_seq = 0x10000000;
 }
 
-uint32_t qe1000_sum(uint32_t sum, const uint8_t *p, size_t len)
+static uint8_t qe1000_payload_byte(uint8_t seed, size_t i)
 {
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2) {
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    }
-    if (len & 1) {
-        sum += (uint32_t)p[len - 1] << 8;
-    }
-    return sum;
-}
-
-uint16_t qe1000_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (uint16_t)sum;
-}
-
-static uint32_t pseudo_sum(const uint8_t *frame, size_t l3_off,
-                           uint8_t proto, uint32_t l4_len)
-{
-    const uint8_t *ip = frame + l3_off;
-    uint32_t sum = 0;
-
-    if ((ip[0] >> 4) == 4) {
-        sum = qe1000_sum(sum, ip + 12, 8);
-    } else {
-        sum = qe1000_sum(sum, ip + 8, 32);
-    }
-    sum += proto;
-    sum += l4_len >> 16;
-    sum += l4_len & 0xffff;
-    return sum;
-}
-
-bool qe1000_ipv4_csum_ok(const uint8_t *frame, size_t l3_off)
-{
-    size_t ihl = (frame[l3_off] & 0xf) * 4;
-
-    return qe1000_fold(qe1000_sum(0, frame + l3_off, ihl)) == 0xffff;
-}
-
-bool qe1000_l4_csum_ok(const uint8_t *frame, size_t len, size_t l3_off,
-                       size_t l4_off)
-{
-    const uint8_t *ip = frame + l3_off;
-    uint8_t proto;
-    size_t end;
-
-    if ((ip[0] >> 4) == 4) {
-        proto = ip[9];
-        end = l3_off + qe1000_be16(ip + 2);
-    } else {
-        proto = ip[6];
-        end = l3_off + 40 + qe1000_be16(ip + 4);
-    }
-    g_assert_cmpuint(end, <=, len);
-    g_assert_cmpuint(end, >, l4_off);
-    return qe1000_fold(qe1000_sum(pseudo_sum(frame, l3_off, proto,
-                                             end - l4_off),
-                                  frame + l4_off, end - l4_off)) == 0xffff;
-}
-
-uint32_t qe1000_crc32(const uint8_t *p, size_t len)
-{
-    uint32_t crc = 0xffffffff;
-    size_t i;
-    int b;
-
-    for (i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (b = 0; b < 8; b++) {
-            crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-        }
-    }
-    return ~crc;
+    return (uint8_t)(seed + i * 7 + (i >> 8));
 }
 
 size_t qe1000_build_frame(uint8_t *buf, size_t cap,
                           const QE1000FrameSpec *spec,
                           QE1000FrameInfo *info)
 {
-    size_t off = 0, l3 = 0, l4 = 0, l4h = 0, pay, len, i;
-    uint8_t proto = spec->l4 == QE1000_L4_TCP ? 6 : 17;
-    uint16_t ethertype = spec->ethertype;
+    /* NOP, NOP, timestamps: a 32-byte TCP header as Linux sends. */
+    static const uint8_t tcp_opt[12] = {
+        1, 1, 8, 10, 0xa0, 0xb0, 0xc0, 0xd0, 0x01, 0x02, 0x03, 0x04,
+    };
+    QFrameSpec f = {
+        .vlan = spec->vlan,
+        .vlan_tpid = spec->vlan_tpid,
+        .tci = spec->tci,
+        .ethertype = spec->ethertype,
+        .l3 = spec->l3 == QE1000_L3_IPV4   ? QFRAME_L3_IPV4
+              : spec->l3 == QE1000_L3_IPV6 ? QFRAME_L3_IPV6
+                                           : QFRAME_L3_NONE,
+        .l4 = spec->l4 == QE1000_L4_TCP   ? QFRAME_L4_TCP
+              : spec->l4 == QE1000_L4_UDP ? QFRAME_L4_UDP
+                                          : QFRAME_L4_NONE,
+        .ip_id = spec->ip_id,
+        /* To HTTP, or to VXLAN's UDP port. */
+        .sport = 0x1234,
+        .dport = spec->l4 == QE1000_L4_TCP ? 80 : 4789,
+        .tcp_seq = spec->tcp_seq,
+        .tcp_ack = 0x01020304,
+        .tcp_flags = spec->tcp_flags,
+        .tcp_opt_len = sizeof(tcp_opt),
+        .tcp_opt = tcp_opt,
+        .payload_len = spec->payload_len,
+        .payload_seed = spec->payload_seed,
+        .payload_byte = qe1000_payload_byte,
+        .ip_csum = spec->ip_csum_zero || spec->tso_headers
+                   ? QFRAME_CSUM_ZERO : QFRAME_CSUM_VALID,
+        .l4_csum = spec->l4_pseudo_only || spec->tso_headers
+                   ? QFRAME_CSUM_PSEUDO : QFRAME_CSUM_VALID,
+        .zero_lengths = spec->tso_headers,
+    };
 
-    if (spec->l3 == QE1000_L3_IPV4) {
-        ethertype = 0x0800;
-    } else if (spec->l3 == QE1000_L3_IPV6) {
-        ethertype = 0x86dd;
-    }
-    if (spec->l4 == QE1000_L4_TCP) {
-        l4h = 32;
-    } else if (spec->l4 == QE1000_L4_UDP) {
-        l4h = 8;
-    }
-    len = 14 + (spec->vlan ? 4 : 0) + spec->payload_len + l4h +
-          (spec->l3 == QE1000_L3_IPV4 ? 20 : 0) +
-          (spec->l3 == QE1000_L3_IPV6 ? 40 : 0);
-    g_assert_cmpuint(len, <=, cap);
-    memset(buf, 0, len);
-
-    memcpy(buf, spec->dst, 6);
-    memcpy(buf + 6, spec->src, 6);
-    off = 12;
-    if (spec->vlan) {
-        wbe16(buf + off, spec->vlan_tpid ? spec->vlan_tpid : 0x8100);
-        wbe16(buf + off + 2, spec->tci);
-        off += 4;
-    }
-    wbe16(buf + off, ethertype);
-    off += 2;
-    l3 = off;
-
-    if (spec->l3 == QE1000_L3_IPV4) {
-        uint8_t *ip = buf + l3;
-
-        ip[0] = 0x45;
-        wbe16(ip + 2, spec->tso_headers ? 0 : (uint16_t)(len - l3));
-        wbe16(ip + 4, spec->ip_id);
-        wbe16(ip + 6, 0x4000);
-        ip[8] = 64;
-        ip[9] = spec->l4 == QE1000_L4_NONE ? 253 : proto;
-        ip[12] = 10;
-        ip[15] = 1;
-        ip[16] = 10;
-        ip[19] = 2;
-        off += 20;
-    } else if (spec->l3 == QE1000_L3_IPV6) {
-        uint8_t *ip = buf + l3;
-
-        ip[0] = 0x60;
-        wbe16(ip + 4, spec->tso_headers ? 0 : (uint16_t)(len - l3 - 40));
-        ip[6] = spec->l4 == QE1000_L4_NONE ? 59 : proto;
-        ip[7] = 64;
-        ip[8] = 0xfe;
-        ip[9] = 0x80;
-        ip[23] = 1;
-        ip[24] = 0xfe;
-        ip[25] = 0x80;
-        ip[39] = 2;
-        off += 40;
-    }
-    l4 = off;
-    if (spec->l4 == QE1000_L4_TCP) {
-        uint8_t *th = buf + l4;
-
-        wbe16(th, 0x1234);
-        wbe16(th + 2, 80);
-        wbe32(th + 4, spec->tcp_seq);
-        wbe32(th + 8, 0x01020304);
-        th[12] = 8 << 4;
-        th[13] = spec->tcp_flags;
-        wbe16(th + 14, 0xffff);
-        /* NOP, NOP, timestamps: a 32-byte header as Linux sends. */
-        th[20] = 1;
-        th[21] = 1;
-        th[22] = 8;
-        th[23] = 10;
-        wbe32(th + 24, 0xa0b0c0d0);
-        wbe32(th + 28, 0x01020304);
-    } else if (spec->l4 == QE1000_L4_UDP) {
-        uint8_t *uh = buf + l4;
-
-        wbe16(uh, 0x1234);
-        wbe16(uh + 2, 4789);
-        wbe16(uh + 4, (uint16_t)(len - l4));
-    }
-    pay = l4 + l4h;
-    for (i = 0; i < spec->payload_len; i++) {
-        buf[pay + i] = (uint8_t)(spec->payload_seed + i * 7 + (i >> 8));
-    }
-
-    if (spec->l3 == QE1000_L3_IPV4 && !spec->ip_csum_zero &&
-        !spec->tso_headers) {
-        wbe16(buf + l3 + 10,
-              (uint16_t)~qe1000_fold(qe1000_sum(0, buf + l3, 20)));
-    }
-    if (spec->l3 != QE1000_L3_NONE && spec->l4 != QE1000_L4_NONE) {
-        size_t csum_off = l4 + (spec->l4 == QE1000_L4_TCP ? 16 : 6);
-        uint32_t l4_len = spec->tso_headers ? 0 : (uint32_t)(len - l4);
-        uint32_t ps = pseudo_sum(buf, l3, proto, l4_len);
-
-        if (spec->l4_pseudo_only || spec->tso_headers) {
-            wbe16(buf + csum_off, qe1000_fold(ps));
-        } else {
-            uint16_t c = (uint16_t)~qe1000_fold(
-                qe1000_sum(ps, buf + l4, len - l4));
-
-            if (spec->l4 == QE1000_L4_UDP && c == 0) {
-                c = 0xffff;
-            }
-            wbe16(buf + csum_off, c);
-        }
-    }
-
-    if (info) {
-        info->len = len;
-        info->l3_off = l3;
-        info->l4_off = l4;
-        info->l4_hdr_len = l4h;
-        info->payload_off = pay;
-    }
-    return len;
+    memcpy(f.dst, spec->dst, 6);
+    memcpy(f.src, spec->src, 6);
+    return qframe_build(buf, cap, &f, info);
 }

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include "libqos/frame.h"
 #include "libqos/pci.h"
 
 /* Slot 4 function 0, as the tests place the device with addr=04.0. */
@@ -378,44 +379,60 @@ typedef struct QE1000FrameSpec {
                           * checksum 0, L4 field = pseudo sum, length 0 */
 } QE1000FrameSpec;
 
-typedef struct QE1000FrameInfo {
-    size_t len;
-    size_t l3_off;
-    size_t l4_off;
-    size_t l4_hdr_len;
-    size_t payload_off;
-} QE1000FrameInfo;
+typedef QFrameInfo QE1000FrameInfo;
 
 /* Defaults: dst = QE1000_MAC, src 02:00:00:00:00:01, no VLAN. */
 void qe1000_frame_spec_init(QE1000FrameSpec *spec);
-/* Build the frame into buf (cap bytes); asserts it fits. */
+/*
+ * Build the frame into buf (cap bytes) with frame.h; asserts it fits.
+ * TCP goes from port 0x1234 to 80 with a 32-byte header (NOP, NOP,
+ * timestamps), UDP from 0x1234 to 4789.
+ */
 size_t qe1000_build_frame(uint8_t *buf, size_t cap,
                           const QE1000FrameSpec *spec,
                           QE1000FrameInfo *info);
 
 /*
- * Reference checksums, computed here independently of the device code:
- * plain RFC 1071 one's-complement sums.
+ * Reference checksums, computed independently of the device code
+ * (frame.h): plain RFC 1071 one's-complement sums.
  */
-uint32_t qe1000_sum(uint32_t sum, const uint8_t *p, size_t len);
-uint16_t qe1000_fold(uint32_t sum);
+static inline uint32_t qe1000_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+    return qframe_sum(sum, p, len);
+}
+
+static inline uint16_t qe1000_fold(uint32_t sum)
+{
+    return qframe_fold(sum);
+}
+
 /* IPv4 header check of a frame: true when the header sums to 0xffff. */
-bool qe1000_ipv4_csum_ok(const uint8_t *frame, size_t l3_off);
+static inline bool qe1000_ipv4_csum_ok(const uint8_t *frame, size_t l3_off)
+{
+    return qframe_ipv4_csum_ok(frame, l3_off);
+}
+
 /* TCP/UDP check over IPv4 or IPv6 (version from the header). */
-bool qe1000_l4_csum_ok(const uint8_t *frame, size_t len, size_t l3_off,
-                       size_t l4_off);
+static inline bool qe1000_l4_csum_ok(const uint8_t *frame, size_t len,
+                                     size_t l3_off, size_t l4_off)
+{
+    return qframe_l4_csum_ok(frame, len, l3_off, l4_off);
+}
+
 /* IEEE 802.3 CRC-32 (the FCS value). */
-uint32_t qe1000_crc32(const uint8_t *p, size_t len);
+static inline uint32_t qe1000_crc32(const uint8_t *p, size_t len)
+{
+    return qframe_crc32(p, len);
+}
 
 static inline uint16_t qe1000_be16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] << 8 | p[1]);
+    return qframe_be16(p);
 }
 
 static inline uint32_t qe1000_be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-           (uint32_t)p[2] << 8 | p[3];
+    return qframe_be32(p);
 }
 
 #endif

@@ -29,18 +29,6 @@ static void qrtl_put32(uint8_t *p, uint32_t v)
     p[3] = v >> 24;
 }
 
-static void qrtl_put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v & 0xff;
-}
-
-static void qrtl_put_be32(uint8_t *p, uint32_t v)
-{
-    qrtl_put_be16(p, v >> 16);
-    qrtl_put_be16(p + 2, v & 0xffff);
-}
-
 static bool qrtl_deadline_passed(gint64 end)
 {
     return g_get_monotonic_time() > end;
@@ -772,179 +760,72 @@ uint8_t qrtl_payload_byte(uint8_t seed, size_t i)
     return (uint8_t)(seed + i * 7 + (i >> 8) * 13 + (i >> 16));
 }
 
-static uint8_t qrtl_ip_proto(QRtlL4 l4)
+static QFrameL4 qrtl_frame_l4(QRtlL4 l4)
 {
     switch (l4) {
     case QRTL_L4_TCP:
-        return 6;
+        return QFRAME_L4_TCP;
     case QRTL_L4_UDP:
-        return 17;
+        return QFRAME_L4_UDP;
     case QRTL_L4_ICMP:
-        return 1;
+        return QFRAME_L4_ICMP;
     default:
-        return 253; /* RFC 3692 experimental */
+        return QFRAME_L4_NONE;
     }
-}
-
-static uint32_t qrtl_pseudo_sum(const uint8_t *ip, uint8_t proto,
-                                uint32_t l4_len)
-{
-    uint8_t ph[12];
-
-    memcpy(ph, ip + 12, 8);
-    ph[8] = 0;
-    ph[9] = proto;
-    qrtl_put_be16(ph + 10, (uint16_t)l4_len);
-    return qrtl_sum(0, ph, sizeof(ph));
 }
 
 size_t qrtl_build_frame(uint8_t *buf, size_t cap, const QRtlFrameSpec *spec,
                         QRtlFrameInfo *info)
 {
-    size_t off = 12, l3, l4 = 0, l4h = 0, ihl, len, i;
-    uint8_t proto = qrtl_ip_proto(spec->l4);
-    uint8_t *ip;
+    static const QFrameCsum ip_csum[] = {
+        [QRTL_CSUM_VALID] = QFRAME_CSUM_VALID,
+        [QRTL_CSUM_PARTIAL] = QFRAME_CSUM_VALID,
+        [QRTL_CSUM_ZERO] = QFRAME_CSUM_ZERO,
+        [QRTL_CSUM_GARBAGE] = QFRAME_CSUM_GARBAGE,
+    };
+    static const QFrameCsum l4_csum[] = {
+        [QRTL_CSUM_VALID] = QFRAME_CSUM_VALID,
+        [QRTL_CSUM_PARTIAL] = QFRAME_CSUM_PSEUDO,
+        [QRTL_CSUM_ZERO] = QFRAME_CSUM_ZERO,
+        [QRTL_CSUM_GARBAGE] = QFRAME_CSUM_GARBAGE,
+    };
+    QFrameSpec f = {
+        .vlan = spec->vlan,
+        .tci = spec->tci,
+        .ethertype = spec->ethertype,
+        .l3 = spec->l4 == QRTL_L4_NONE ? QFRAME_L3_NONE : QFRAME_L3_IPV4,
+        .l4 = qrtl_frame_l4(spec->l4),
+        .ip_opt_len = spec->ip_opt_len,
+        .ip_id = spec->ip_id,
+        /* An ephemeral port to HTTP; UDP between two arbitrary ports. */
+        .sport = spec->l4 == QRTL_L4_TCP ? 40000 : 5000,
+        .dport = spec->l4 == QRTL_L4_TCP ? 80 : 5001,
+        .tcp_seq = spec->tcp_seq,
+        .tcp_ack = 0x20000000,
+        .tcp_flags = spec->tcp_flags,
+        .tcp_opt_len = spec->tcp_opt_len,
+        .payload_len = spec->payload_len,
+        .payload_seed = spec->payload_seed,
+        .payload_byte = qrtl_payload_byte,
+        .ip_csum = ip_csum[spec->csum],
+        .l4_csum = l4_csum[spec->csum],
+    };
+    QFrameInfo fi;
 
-    g_assert_cmpuint(spec->ip_opt_len % 4, ==, 0);
-    g_assert_cmpuint(spec->ip_opt_len, <=, 40);
-    g_assert_cmpuint(spec->tcp_opt_len % 4, ==, 0);
-    g_assert_cmpuint(spec->tcp_opt_len, <=, 40);
-    memcpy(buf, spec->dst, 6);
-    memcpy(buf + 6, spec->src, 6);
-    if (spec->vlan) {
-        g_assert_cmpuint(cap, >=, 16);
-        qrtl_put_be16(buf + 12, 0x8100);
-        qrtl_put_be16(buf + 14, spec->tci);
-        off = 16;
-    }
-    l3 = off + 2;
+    memcpy(f.dst, spec->dst, 6);
+    memcpy(f.src, spec->src, 6);
+    qframe_build(buf, cap, &f, &fi);
     if (spec->l4 == QRTL_L4_NONE) {
-        len = l3 + spec->payload_len;
-        g_assert_cmpuint(len, <=, cap);
-        qrtl_put_be16(buf + off, spec->ethertype);
-        for (i = 0; i < spec->payload_len; i++) {
-            buf[l3 + i] = qrtl_payload_byte(spec->payload_seed, i);
-        }
-        if (info) {
-            info->len = len;
-            info->l3_off = l3;
-            info->l4_off = 0;
-            info->l4_hdr_len = 0;
-            info->payload_off = l3;
-        }
-        return len;
-    }
-
-    qrtl_put_be16(buf + off, 0x0800);
-    ihl = 20 + spec->ip_opt_len;
-    l4 = l3 + ihl;
-    switch (spec->l4) {
-    case QRTL_L4_TCP:
-        l4h = 20 + spec->tcp_opt_len;
-        break;
-    case QRTL_L4_UDP:
-    case QRTL_L4_ICMP:
-        l4h = 8;
-        break;
-    default:
-        l4h = 0;
-        break;
-    }
-    len = l4 + l4h + spec->payload_len;
-    g_assert_cmpuint(len, <=, cap);
-    g_assert_cmpuint(len - l3, <=, 0xffff);
-
-    ip = buf + l3;
-    memset(ip, 0, ihl);
-    ip[0] = 0x40 | (uint8_t)(ihl / 4);
-    qrtl_put_be16(ip + 2, (uint16_t)(len - l3));
-    qrtl_put_be16(ip + 4, spec->ip_id);
-    qrtl_put_be16(ip + 6, 0x4000); /* DF */
-    ip[8] = 64;
-    ip[9] = proto;
-    qrtl_put_be32(ip + 12, 0x0a000001);
-    qrtl_put_be32(ip + 16, 0x0a000002);
-    for (i = 20; i < ihl; i++) {
-        ip[i] = 0x01; /* NOP options */
-    }
-
-    memset(buf + l4, 0, l4h);
-    if (spec->l4 == QRTL_L4_TCP) {
-        uint8_t *th = buf + l4;
-
-        qrtl_put_be16(th, 40000);
-        qrtl_put_be16(th + 2, 80);
-        qrtl_put_be32(th + 4, spec->tcp_seq);
-        qrtl_put_be32(th + 8, 0x20000000);
-        th[12] = (uint8_t)((l4h / 4) << 4);
-        th[13] = spec->tcp_flags;
-        qrtl_put_be16(th + 14, 65535);
-        for (i = 20; i < l4h; i++) {
-            th[i] = 0x01;
-        }
-    } else if (spec->l4 == QRTL_L4_UDP) {
-        qrtl_put_be16(buf + l4, 5000);
-        qrtl_put_be16(buf + l4 + 2, 5001);
-        qrtl_put_be16(buf + l4 + 4, (uint16_t)(l4h + spec->payload_len));
-    } else if (spec->l4 == QRTL_L4_ICMP) {
-        buf[l4] = 8; /* echo request */
-    }
-    for (i = 0; i < spec->payload_len; i++) {
-        buf[l4 + l4h + i] = qrtl_payload_byte(spec->payload_seed, i);
-    }
-
-    /* Checksums. */
-    if (spec->csum == QRTL_CSUM_GARBAGE) {
-        qrtl_put_be16(ip + 10, 0xdead);
-    } else if (spec->csum != QRTL_CSUM_ZERO) {
-        qrtl_put_be16(ip + 10, qrtl_fold(qrtl_sum(0, ip, ihl)));
-    }
-    if (spec->l4 == QRTL_L4_TCP || spec->l4 == QRTL_L4_UDP ||
-        spec->l4 == QRTL_L4_ICMP) {
-        size_t cso = spec->l4 == QRTL_L4_UDP ? 6 : (spec->l4 ==
-                                                     QRTL_L4_TCP ? 16 : 2);
-        uint32_t l4len = (uint32_t)(len - l4);
-        uint16_t v = 0;
-
-        switch (spec->csum) {
-        case QRTL_CSUM_VALID:
-            if (spec->l4 == QRTL_L4_ICMP) {
-                v = qrtl_fold(qrtl_sum(0, buf + l4, l4len));
-            } else {
-                v = qrtl_fold(qrtl_sum(qrtl_pseudo_sum(ip, proto, l4len),
-                                       buf + l4, l4len));
-                if (spec->l4 == QRTL_L4_UDP && v == 0) {
-                    v = 0xffff;
-                }
-            }
-            break;
-        case QRTL_CSUM_PARTIAL:
-            if (spec->l4 == QRTL_L4_ICMP) {
-                v = qrtl_fold(qrtl_sum(0, buf + l4, l4len));
-            } else {
-                /* Linux: check = ~csum_tcpudp_magic(..., 0) = folded. */
-                uint32_t s = qrtl_pseudo_sum(ip, proto, l4len);
-
-                v = (uint16_t)~qrtl_fold(s);
-            }
-            break;
-        case QRTL_CSUM_GARBAGE:
-            v = 0xdead;
-            break;
-        case QRTL_CSUM_ZERO:
-            v = 0;
-            break;
-        }
-        qrtl_put_be16(buf + l4 + cso, v);
+        /* No IP header: nothing is at an L4 offset. */
+        fi.l4_off = 0;
+    } else {
+        /* The IPv4 total length must hold the frame. */
+        g_assert_cmpuint(fi.len - fi.l3_off, <=, 0xffff);
     }
     if (info) {
-        info->len = len;
-        info->l3_off = l3;
-        info->l4_off = l4;
-        info->l4_hdr_len = l4h;
-        info->payload_off = l4 + l4h;
+        *info = fi;
     }
-    return len;
+    return fi.len;
 }
 
 size_t qrtl_simple_frame(uint8_t *buf, size_t len, const uint8_t *dst,
@@ -956,73 +837,12 @@ size_t qrtl_simple_frame(uint8_t *buf, size_t len, const uint8_t *dst,
     g_assert_cmpuint(len, >=, 16);
     memcpy(buf, dst, 6);
     memcpy(buf + 6, src, 6);
-    qrtl_put_be16(buf + 12, 0x88b5);
-    qrtl_put_be16(buf + 14, seq);
+    qframe_put_be16(buf + 12, 0x88b5);
+    qframe_put_be16(buf + 14, seq);
     for (i = 16; i < len; i++) {
         buf[i] = qrtl_payload_byte((uint8_t)seq, i);
     }
     return len;
-}
-
-uint32_t qrtl_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2) {
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    }
-    if (len & 1) {
-        sum += (uint32_t)p[len - 1] << 8;
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return sum;
-}
-
-uint16_t qrtl_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (uint16_t)~sum;
-}
-
-bool qrtl_ipv4_csum_ok(const uint8_t *frame, size_t l3_off)
-{
-    size_t ihl = (frame[l3_off] & 0x0f) * 4u;
-
-    return qrtl_sum(0, frame + l3_off, ihl) == 0xffff;
-}
-
-bool qrtl_l4_csum_ok(const uint8_t *frame, size_t len, size_t l3_off)
-{
-    const uint8_t *ip = frame + l3_off;
-    size_t ihl = (ip[0] & 0x0f) * 4u;
-    size_t tot = qrtl_be16(ip + 2);
-    uint32_t l4len;
-
-    if (tot < ihl || l3_off + tot > len) {
-        return false;
-    }
-    l4len = (uint32_t)(tot - ihl);
-    return qrtl_sum(qrtl_pseudo_sum(ip, ip[9], l4len), ip + ihl, l4len) ==
-           0xffff;
-}
-
-uint32_t qrtl_crc32(const uint8_t *p, size_t len)
-{
-    uint32_t crc = 0xffffffff;
-    size_t i;
-    int b;
-
-    for (i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (b = 0; b < 8; b++) {
-            crc = (crc >> 1) ^ ((crc & 1) ? 0xedb88320u : 0);
-        }
-    }
-    return ~crc;
 }
 
 unsigned qrtl_mc_bin(const uint8_t *mac)

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include "libqos/frame.h"
 #include "libqos/pci.h"
 
 /* Slot 4 function 0, as the tests place the device with addr=04.0. */
@@ -413,13 +414,8 @@ typedef struct QRtlFrameSpec {
     QRtlCsum csum;
 } QRtlFrameSpec;
 
-typedef struct QRtlFrameInfo {
-    size_t len;
-    size_t l3_off;
-    size_t l4_off;
-    size_t l4_hdr_len;
-    size_t payload_off;
-} QRtlFrameInfo;
+/* As frame.h says, except l4_off 0 for QRTL_L4_NONE. */
+typedef QFrameInfo QRtlFrameInfo;
 
 #define QRTL_TCP_FIN 0x01
 #define QRTL_TCP_SYN 0x02
@@ -430,7 +426,10 @@ typedef struct QRtlFrameInfo {
 
 /* Defaults: dst = QRTL_MAC, src 02:00:00:00:00:01, UDP, 64 bytes. */
 void qrtl_frame_spec_init(QRtlFrameSpec *spec);
-/* Build into buf (cap bytes); asserts it fits. */
+/*
+ * Build into buf (cap bytes) with frame.h; asserts it fits. TCP goes
+ * from port 40000 to 80 with NOP options, UDP from 5000 to 5001.
+ */
 size_t qrtl_build_frame(uint8_t *buf, size_t cap, const QRtlFrameSpec *spec,
                         QRtlFrameInfo *info);
 /* Payload byte i of a frame built with `seed`. */
@@ -439,26 +438,51 @@ uint8_t qrtl_payload_byte(uint8_t seed, size_t i);
 size_t qrtl_simple_frame(uint8_t *buf, size_t len, const uint8_t *dst,
                          uint16_t seq);
 
-/* Reference arithmetic, independent of the device code (RFC 1071). */
-uint32_t qrtl_sum(uint32_t sum, const uint8_t *p, size_t len);
-uint16_t qrtl_fold(uint32_t sum);
-bool qrtl_ipv4_csum_ok(const uint8_t *frame, size_t l3_off);
+/*
+ * Reference arithmetic, independent of the device code (frame.h).
+ * qrtl_sum: the RFC 1071 sum of p added to sum, folded to 16 bits.
+ */
+static inline uint32_t qrtl_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+    return qframe_fold(qframe_sum(sum, p, len));
+}
+
+/* The checksum field value for a sum: folded and complemented. */
+static inline uint16_t qrtl_fold(uint32_t sum)
+{
+    return (uint16_t)~qframe_fold(sum);
+}
+
+static inline bool qrtl_ipv4_csum_ok(const uint8_t *frame, size_t l3_off)
+{
+    return qframe_ipv4_csum_ok(frame, l3_off);
+}
+
 /* TCP/UDP checksum over IPv4 of a frame whose IP header is at l3_off. */
-bool qrtl_l4_csum_ok(const uint8_t *frame, size_t len, size_t l3_off);
+static inline bool qrtl_l4_csum_ok(const uint8_t *frame, size_t len,
+                                   size_t l3_off)
+{
+    return qframe_l4_csum_ok(frame, len, l3_off,
+                             l3_off + (frame[l3_off] & 0x0f) * 4u);
+}
+
 /* IEEE 802.3 CRC-32: the FCS value as stored little-endian after data. */
-uint32_t qrtl_crc32(const uint8_t *p, size_t len);
+static inline uint32_t qrtl_crc32(const uint8_t *p, size_t len)
+{
+    return qframe_crc32(p, len);
+}
+
 /* Multicast hash bin as 8139too/8139cp compute it: ether_crc() >> 26. */
 unsigned qrtl_mc_bin(const uint8_t *mac);
 
 static inline uint16_t qrtl_be16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] << 8 | p[1]);
+    return qframe_be16(p);
 }
 
 static inline uint32_t qrtl_be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-           (uint32_t)p[2] << 8 | p[3];
+    return qframe_be32(p);
 }
 
 static inline uint16_t qrtl_le16(const uint8_t *p)
