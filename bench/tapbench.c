@@ -1073,6 +1073,17 @@ static void side_down(Side *sd)
     }
 }
 
+/* Each run on stderr, so that the spread behind a median shows. */
+static void run_report(const Side *sd, int i)
+{
+    const Result *r = &sd->r[sd->ok];
+
+    fprintf(stderr, "  %-6s run %d: %.2f Gbit/s, %.2f µs CPU/pkt\n", sd->name,
+            i + 1, (double)r->wire_bytes * 8 / r->wall_s / 1e9,
+            (double)r->ticks * 1e6 / (double)sysconf(_SC_CLK_TCK) /
+                (double)r->pkts);
+}
+
 /* The median run by wall time (runs have the same length), or !ok. */
 static Result side_median(Side *sd)
 {
@@ -1131,6 +1142,7 @@ static void bench_row(const Opts *o, const Row *row, Result *re, Result *rq)
                 sd->failed = true;
                 continue;
             }
+            run_report(sd, i);
             sd->ok++;
         }
     }
