@@ -122,8 +122,11 @@
 /* C mode TX: a slot not sent yet is asked about again this much later. */
 #define RTL_C_TX_REPOLL_S 100e-6
 #define RTL_WIRE_WAIT_S 2.0
-/* C+ RX: raise the feeder's credit after this many descriptors. */
-#define RTL_CP_RX_CREDIT_STEP 16
+/*
+ * C+ RX: raise the feeder's credit once this many descriptors went back
+ * (half the ring, as the e1000 rows refill half of theirs per RDT write).
+ */
+#define RTL_CP_RX_CREDIT_STEP (RTL_CP_RING / 2)
 
 typedef struct RtlDesc {
     uint32_t dw0;
