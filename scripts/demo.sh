@@ -2,9 +2,9 @@
 # emunet's main job, on a machine with no Xen: installs what it needs,
 # builds emunet, boots real Xen 4.17 + a dom0 nested in QEMU (TCG), starts
 # an HVM guest whose NIC is emunet's e1000 on xenbr0, and shows the guest
-# getting its address and exchanging traffic through emunet. About 6
-# minutes on 2 cores once dom0's root filesystem is cached (the first run
-# also debootstraps it: about 8 more). Run as root on Debian 12. Leaves
+# getting its address and exchanging traffic through emunet. About 3
+# minutes on 2 idle cores once dom0's root filesystem is cached (the first
+# run also debootstraps it: about 8 more). Run as root on Debian 12. Leaves
 # nothing running: the network namespace and the disk image are removed;
 # the logs stay in build-demo/xen-real.
 set -u
@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 t0=$SECONDS
 step() { printf '\n[%3d s] == %s\n' $((SECONDS - t0)) "$*"; }
 
+echo "emunet demo: real Xen 4.17 nested in QEMU (TCG), one HVM guest whose"
+echo "NIC is emunet's e1000. About 3 minutes on 2 idle cores (plus about 8"
+echo "the first time, to debootstrap dom0's root filesystem)."
 step "installing what is needed (apt-get)"
 bash scripts/deps.sh || exit 1
 for p in debootstrap e2fsprogs iproute2 kmod; do

@@ -9,7 +9,8 @@
 # Without --emunet it builds emunet in build-xenreal. Artifacts (serial
 # log with host timestamps, dom0's /var/log/xen, tap.txt) go to --out
 # (default build-xenreal/xen-real). Needs root, qemu-system-x86, debootstrap,
-# e2fsprogs, iproute2. XR_TIMEOUT bounds the whole boot (seconds).
+# e2fsprogs, iproute2. XR_TIMEOUT bounds the whole boot, XR_GUEST_TIMEOUT
+# each guest (seconds).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -67,7 +68,7 @@ for l in $(chroot "$r" ldd /usr/sbin/ethtool | grep -o '/[^ ]*'); do
     cp -L "$r$l" "$g$l"
 done
 mods="e1000 8139cp 8139too xen-netfront xen-blkfront ata_piix sd_mod"
-for f in $(modprobe -d "$r" -S "$kver" --show-depends $mods |
+for f in $(for m in $mods; do modprobe -d "$r" -S "$kver" --show-depends "$m"; done |
            awk '$1 == "insmod" { print $2 }' | sort -u); do
     rel=${f#"$r"/lib/modules/"$kver"/}
     mkdir -p "$g/lib/modules/$kver/$(dirname "$rel")"
@@ -109,15 +110,19 @@ say "booting Xen + dom0 (scenarios $scen); serial log: $out/serial.log"
 ip netns add "$ns" || bail "ip netns add failed"
 t0=${EPOCHREALTIME/./}
 elapsed() { local d=$(((${EPOCHREALTIME/./} - t0) / 100000)); echo "$((d / 10)).$((d % 10))"; }
+raw=$work/serial.raw
+: >"$raw"
 timeout "${XR_TIMEOUT:-2700}" ip netns exec "$ns" qemu-system-x86_64 \
     -accel tcg,thread=multi -cpu EPYC,+svm,+npt,-monitor,-rdtscp \
     -machine pc -m 4096 -smp 2 -display none -monitor none -no-reboot \
     -nic none -kernel "$work/xen" \
     -append "console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M dom0_max_vcpus=1 dom0_vcpus_pin smap=0 loglvl=all guest_loglvl=all" \
-    -initrd "$r/boot/vmlinuz-$kver root=/dev/vda rw console=hvc0 earlyprintk=xen init=/usr/local/sbin/xr-dom0-init XR_SCENARIOS=${scen//,/,,},$r/boot/initrd.img-$kver" \
+    -initrd "$r/boot/vmlinuz-$kver root=/dev/vda rw console=hvc0 earlyprintk=xen init=/usr/local/sbin/xr-dom0-init XR_SCENARIOS=${scen//,/,,} XR_GUEST_TIMEOUT=${XR_GUEST_TIMEOUT:-900},$r/boot/initrd.img-$kver" \
     -drive "file=$work/dom0.img,format=raw,if=virtio,cache=unsafe" \
-    -serial file:/dev/stdout 2>"$out/qemu.stderr" |
-while IFS= read -r line; do
+    -serial "file:$raw" >"$out/qemu.stderr" 2>&1 &
+qpid=$!
+# The serial log with host timestamps; XENREAL lines as progress.
+tail -s 0.2 -n +1 -f --pid=$qpid "$raw" | while IFS= read -r line; do
     el=$(elapsed)
     line=${line//$'\r'/}
     printf '[%7s] %s\n' "$el" "$line" >>"$out/serial.log"
@@ -125,7 +130,11 @@ while IFS= read -r line; do
     "XENREAL expect"* | "XENREAL log"*) ;;
     XENREAL*) say "$el s: ${line#XENREAL }" ;;
     esac
-done
+done &
+# Waiting in the background keeps INT/TERM (meson's timeout) prompt.
+wait $qpid
+qpid=
+wait
 say "emulated machine exited after $(elapsed) s"
 ip netns del "$ns"
 
