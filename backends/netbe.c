@@ -41,6 +41,8 @@ void net_backend_init(NetBackend *be, const NetBackendOps *ops, const char *id,
     be->held_len = 0;
     be->dump = NULL;
     be->rate = NULL;
+    be->paused = false;
+    be->tx_ready_owed = false;
     be->opaque = opaque;
 }
 
@@ -127,14 +129,14 @@ bool net_backend_receive(NetBackend *be, const uint8_t *buf, size_t len)
         be->ops->set_rx_enabled(be, false);
         return false;
     }
-    if (netbe_deliver(be, buf, len)) {
+    if (!be->paused && netbe_deliver(be, buf, len)) {
         return true;
     }
     be->held = g_memdup2(buf, len);
     be->held_len = len;
     be->ops->set_rx_enabled(be, false);
-    log_trace(LOG_NET, "netdev %s: NIC full, holding %zu byte frame", be->id,
-              len);
+    log_trace(LOG_NET, "netdev %s: %s, holding %zu byte frame", be->id,
+              be->paused ? "VM stopped" : "NIC full", len);
     return false;
 }
 
@@ -142,7 +144,8 @@ void net_peer_rx_ready(NetPeer *peer)
 {
     NetBackend *be = peer->backend;
 
-    if (!be) {
+    /* Paused: net_backend_set_paused does this on resume. */
+    if (!be || be->paused) {
         return;
     }
     if (be->held) {
@@ -160,8 +163,33 @@ void net_backend_tx_ready(NetBackend *be)
 {
     NetPeer *peer = be->peer;
 
+    if (be->paused) {
+        be->tx_ready_owed = true;
+        return;
+    }
     if (peer && peer->ops->tx_ready) {
         peer->ops->tx_ready(peer);
+    }
+}
+
+void net_backend_set_paused(NetBackend *be, bool paused)
+{
+    if (be->paused == paused) {
+        return;
+    }
+    be->paused = paused;
+    log_trace(LOG_NET, "netdev %s: %s", be->id, paused ? "paused" : "resumed");
+    if (paused) {
+        /* Whatever is read from now on waits as a held frame. */
+        be->ops->set_rx_enabled(be, false);
+        return;
+    }
+    if (be->tx_ready_owed) {
+        be->tx_ready_owed = false;
+        net_backend_tx_ready(be);
+    }
+    if (be->peer) {
+        net_peer_rx_ready(be->peer);
     }
 }
 

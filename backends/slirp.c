@@ -365,10 +365,11 @@ static void slirp_poll_once(NetSlirp *s, GArray *polled)
  * libslirp reads at most one datagram per socket per poll. While they
  * stream in (frames for the guest now and in a dispatch less than
  * SLIRP_RX_STREAM_US ago), look again before going back to the main
- * loop: sched_yield() first, since the sender is then typically a task
- * on this CPU that our wakeup preempted (see tap_rx_should_yield), then
- * a fresh fill (sockets may have come and gone) and a poll that does not
- * wait. Stops at the first round that finds nothing for the guest.
+ * loop: a fresh fill (sockets may have come and gone) and a poll that
+ * does not wait, up to SLIRP_RX_ROUNDS times, until a round finds nothing
+ * for the guest. When the sockets run dry, sched_yield() once and look
+ * again: the sender is then typically a task on this CPU that our wakeup
+ * preempted (see tap_rx_should_yield).
  */
 static bool slirp_rx_streaming(NetSlirp *s, uint64_t produced)
 {
@@ -389,22 +390,31 @@ static gboolean slirp_source_dispatch(GSource *src, GSourceFunc cb,
     NetSlirp *s = ((SlirpSource *)src)->s;
     uint64_t produced = s->rx_produced;
     uint32_t ms = UINT32_MAX;
+    bool yielded = false;
     int round;
 
     slirp_poll_once(s, s->pollfds);
-    for (round = 0; round < SLIRP_RX_ROUNDS; round++) {
-        if (!slirp_rx_streaming(s, produced)) {
-            break;
-        }
-        produced = s->rx_produced;
-        sched_yield();
+    if (!slirp_rx_streaming(s, produced)) {
+        return G_SOURCE_CONTINUE;
+    }
+    for (round = 0; round < SLIRP_RX_ROUNDS && s->rx_enabled; round++) {
         g_array_set_size(s->next_pollfds, 0);
         slirp_pollfds_fill(s->slirp, &ms, slirp_add_poll, s);
         if (g_poll((GPollFD *)s->next_pollfds->data, s->next_pollfds->len,
                    0) <= 0) {
+            if (yielded) {
+                break;
+            }
+            /* Dry: once per dispatch, let a sender on this CPU go on. */
+            yielded = true;
+            sched_yield();
+            continue;
+        }
+        produced = s->rx_produced;
+        slirp_poll_once(s, s->next_pollfds);
+        if (s->rx_produced == produced) {
             break;
         }
-        slirp_poll_once(s, s->next_pollfds);
     }
     return G_SOURCE_CONTINUE;
 }

@@ -6,6 +6,11 @@
  * queued. Write errors are not reported from chardev_write (the caller
  * may be deep inside device code); the broken socket then polls as
  * HUP/ERR and the close is handled from the loop.
+ * Output queued while input is being handled goes out in one write when
+ * the read ends (a client that sends several commands at once gets their
+ * replies together, and the peer is woken once), or as soon as
+ * CHARDEV_OUT_BATCH bytes wait. Output queued anywhere else is written
+ * at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +30,17 @@
 
 /* Stop reading input while this much output waits for the peer. */
 #define CHARDEV_OUT_HIGH (16u * 1024 * 1024)
+/* Output held back while handling input, at most, before it is written. */
+#define CHARDEV_OUT_BATCH (64u * 1024)
 /* Bytes read per read() call, and at most per loop dispatch. */
 #define CHARDEV_READ_CHUNK (64u * 1024)
 #define CHARDEV_READ_BUDGET (1024u * 1024)
+/*
+ * Reads that drained the socket, at most, per loop dispatch: how many
+ * round trips of a client that waits for each reply are served before
+ * the other sources (backends) get their turn.
+ */
+#define CHARDEV_READ_ROUNDS 32
 
 struct Chardev {
     char *id;
@@ -62,6 +75,8 @@ struct Chardev {
 
     GByteArray *outq;
     size_t out_off;
+    /* Input is being handled: chardev_write leaves the writing to it. */
+    bool batching;
 
     /* SCM_RIGHTS descriptors of the message being handled. */
     int rx_fds[CHARDEV_MAX_FDS];
@@ -388,6 +403,9 @@ void chardev_write(Chardev *chr, const void *buf, size_t len)
         return;
     }
     g_byte_array_append(chr->outq, buf, (guint)len);
+    if (chr->batching && chardev_pending(chr) < CHARDEV_OUT_BATCH) {
+        return;
+    }
     chardev_do_write(chr);
     chardev_update_watch(chr);
 }
@@ -404,51 +422,84 @@ void chardev_printf(Chardev *chr, const char *fmt, ...)
     g_free(s);
 }
 
-/* Hand complete lines to the user; over-long ones are dropped whole. */
-static void chardev_process_lines(Chardev *chr)
+/*
+ * Hand the complete lines at the start of `buf` (`len` bytes, `scan` of
+ * them known to hold no '\n') to the user; over-long ones are dropped
+ * whole. Returns how many bytes were consumed, or SIZE_MAX when the
+ * connection ended meanwhile.
+ */
+static size_t chardev_split_lines(Chardev *chr, char *buf, size_t len,
+                                  size_t scan)
 {
     size_t start = 0;
 
     while (chr->fd >= 0) {
-        char *base = chr->inbuf->str;
-        char *nl = memchr(base + chr->scan, '\n', chr->inbuf->len - chr->scan);
+        char *nl = memchr(buf + scan, '\n', len - scan);
         size_t end;
 
         if (!nl) {
-            chr->scan = chr->inbuf->len;
-            break;
+            return start;
         }
-        end = (size_t)(nl - base);
+        end = (size_t)(nl - buf);
         if (chr->discarding || end - start > chr->max_line) {
             chr->discarding = false;
             chr->line_fn(chr->opaque, NULL, 0);
         } else {
             *nl = '\0';
-            chr->line_fn(chr->opaque, base + start, end - start);
+            chr->line_fn(chr->opaque, buf + start, end - start);
         }
         start = end + 1;
-        chr->scan = start;
+        scan = start;
     }
-    if (chr->fd < 0) {
-        return;
-    }
-    g_string_erase(chr->inbuf, 0, (gssize)start);
-    chr->scan -= start;
+    return SIZE_MAX;
+}
+
+/* Keep the unfinished line at the end of the input for the next read. */
+static void chardev_keep_partial(Chardev *chr)
+{
     if (chr->inbuf->len > chr->max_line) {
         /* Part of a line that can never be accepted: stop storing it. */
         chr->discarding = true;
         g_string_truncate(chr->inbuf, 0);
-        chr->scan = 0;
     }
+    chr->scan = chr->inbuf->len;
 }
 
-static void chardev_deliver(Chardev *chr, const char *buf, size_t len)
+/*
+ * Line mode. Lines that arrive whole in one read (nearly all of them) are
+ * handled where they were read; only an unfinished line is copied.
+ */
+static void chardev_process_lines(Chardev *chr, char *buf, size_t len)
+{
+    size_t used;
+
+    if (chr->inbuf->len > 0 || chr->discarding) {
+        size_t scan = chr->scan;
+
+        g_string_append_len(chr->inbuf, buf, (gssize)len);
+        used = chardev_split_lines(chr, chr->inbuf->str, chr->inbuf->len,
+                                   scan);
+        if (used == SIZE_MAX) {
+            return;
+        }
+        g_string_erase(chr->inbuf, 0, (gssize)used);
+        chardev_keep_partial(chr);
+        return;
+    }
+    used = chardev_split_lines(chr, buf, len, 0);
+    if (used == SIZE_MAX) {
+        return;
+    }
+    g_string_append_len(chr->inbuf, buf + used, (gssize)(len - used));
+    chardev_keep_partial(chr);
+}
+
+static void chardev_deliver(Chardev *chr, char *buf, size_t len)
 {
     if (chr->read_fn) {
         chr->read_fn(chr->opaque, buf, len);
     } else if (chr->line_fn) {
-        g_string_append_len(chr->inbuf, buf, (gssize)len);
-        chardev_process_lines(chr);
+        chardev_process_lines(chr, buf, len);
     }
 }
 
@@ -525,8 +576,9 @@ static bool chardev_do_read(Chardev *chr)
 {
     char buf[CHARDEV_READ_CHUNK];
     size_t budget = CHARDEV_READ_BUDGET;
+    unsigned rounds = 0;
 
-    while (budget > 0 && chr->fd >= 0 &&
+    while (budget > 0 && chr->fd >= 0 && !chr->write_failed &&
            chardev_pending(chr) < CHARDEV_OUT_HIGH) {
         ssize_t n = chardev_recv(chr, buf, sizeof(buf));
 
@@ -534,17 +586,23 @@ static bool chardev_do_read(Chardev *chr)
             chardev_deliver(chr, buf, (size_t)n);
             chardev_close_rx_fds(chr);
             budget -= MIN(budget, (size_t)n);
-            if ((size_t)n < sizeof(buf)) {
-                /*
-                 * A short read has nearly always emptied the socket, and
-                 * poll (level-triggered) reports anything left, e.g.
-                 * after a read the kernel ended at a message carrying
-                 * descriptors. A recv now would mostly say EAGAIN: a
-                 * wasted syscall per qtest command, whose client waits
-                 * for the reply before it sends more.
-                 */
+            if ((size_t)n == sizeof(buf)) {
+                continue;
+            }
+            /*
+             * A short read emptied the socket. A client that waits for
+             * each reply (qtest) sends its next command as soon as the
+             * replies reach it, often before we would poll again (on
+             * this CPU it preempts us right at the write). So write the
+             * replies and look once more: one recv, where going back to
+             * the main loop costs a poll and a sleep and wakeup; the
+             * frames TX doorbells queued in a backend meanwhile then
+             * leave together when the main loop runs (net.h).
+             */
+            if (++rounds == CHARDEV_READ_ROUNDS) {
                 break;
             }
+            chardev_do_write(chr);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -566,8 +624,17 @@ static gboolean chardev_conn_ready(gint fd, GIOCondition cond, gpointer data)
     }
     if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) &&
         (chr->conn_cond & G_IO_IN)) {
+        bool alive;
+
         /* Read first even on HUP: the peer's last bytes still count. */
-        if (!chardev_do_read(chr) || chr->write_failed) {
+        chr->batching = true;
+        alive = chardev_do_read(chr);
+        chr->batching = false;
+        if (alive && chr->fd >= 0) {
+            /* The replies to everything just read, in one write. */
+            chardev_do_write(chr);
+        }
+        if (!alive || chr->write_failed) {
             chardev_detach(chr);
             return G_SOURCE_REMOVE;
         }

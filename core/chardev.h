@@ -12,6 +12,11 @@
  * CHARDEV_MAX_FDS per message (the kernel closes any beyond); the read
  * handler may take them (chardev_take_fds) while it handles those bytes,
  * and the chardev closes the ones it did not take when it returns.
+ * Output queued from a read handler goes out once the input at hand is
+ * handled (the replies to requests that came together leave in one
+ * write), or as soon as 64 KiB wait; output queued anywhere else is
+ * written at once. A handler must therefore not wait for the peer to
+ * react to what it just queued.
  * Everything runs in the main loop thread. Handlers must not free the
  * chardev they are called from.
  */

@@ -32,6 +32,8 @@ struct Clock {
     ClockSource *source;
     /* Real clock only: inside dispatch, ready time is updated at the end. */
     bool dispatching;
+    /* clock_set_running(false): no timer fires. */
+    bool stopped;
 };
 
 struct Timer {
@@ -90,7 +92,7 @@ static void clock_update_source(Clock *clock)
     if (clock->is_virtual || clock->dispatching) {
         return;
     }
-    first = clock_first_timer(clock);
+    first = clock->stopped ? NULL : clock_first_timer(clock);
     if (first) {
         ready_us = first->expire_ns / 1000 + (first->expire_ns % 1000 != 0);
     }
@@ -121,7 +123,7 @@ static gboolean clock_source_dispatch(GSource *source, GSourceFunc unused_cb,
     Timer *timer;
 
     clock->dispatching = true;
-    while ((timer = clock_first_timer(clock)) != NULL &&
+    while (!clock->stopped && (timer = clock_first_timer(clock)) != NULL &&
            timer->expire_ns <= now && timer->seq < seq_limit) {
         clock_run_timer(timer);
     }
@@ -195,7 +197,7 @@ static void clock_advance_virtual(Clock *clock, int64_t target)
 {
     Timer *timer;
 
-    while ((timer = clock_first_timer(clock)) != NULL &&
+    while (!clock->stopped && (timer = clock_first_timer(clock)) != NULL &&
            timer->expire_ns <= target) {
         clock->virt_ns = MAX(clock->virt_ns, timer->expire_ns);
         clock_run_timer(timer);
@@ -224,6 +226,12 @@ int64_t clock_set_ns(Clock *clock, int64_t ns)
         clock_advance_virtual(clock, ns);
     }
     return clock->virt_ns;
+}
+
+void clock_set_running(Clock *clock, bool running)
+{
+    clock->stopped = !running;
+    clock_update_source(clock);
 }
 
 int64_t clock_deadline_ns(Clock *clock)

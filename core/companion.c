@@ -129,6 +129,7 @@ static void companion_child_setup(gpointer data)
     struct sigaction sa = {.sa_handler = SIG_DFL};
 
     sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGXFSZ, &sa, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != companion_parent_pid) {
         _exit(1);
@@ -721,6 +722,49 @@ bool companion_command_fd(Companion *c, const char *execute,
                            execute, args_json ? ", \"arguments\": " : "",
                            args_json ? args_json : "", c->next_id++);
     return companion_send(c, text, strlen(text), &fd, fd >= 0 ? 1 : 0, p);
+}
+
+/* An HMP command in flight: who gets its output. */
+typedef struct CompanionHmp {
+    CompanionHmpFn *fn;
+    void *opaque;
+} CompanionHmp;
+
+static void companion_hmp_done(void *opaque, JsonObject *reply)
+{
+    CompanionHmp *h = opaque;
+    JsonNode *ret = reply ? json_object_get_member(reply, "return") : NULL;
+
+    h->fn(h->opaque, ret && JSON_NODE_HOLDS_VALUE(ret) &&
+                             json_node_get_value_type(ret) == G_TYPE_STRING
+                         ? json_node_get_string(ret)
+                         : NULL);
+    g_free(h);
+}
+
+bool companion_hmp(Companion *c, const char *cmdline, CompanionHmpFn *fn,
+                   void *opaque)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+    g_autoptr(JsonNode) args = NULL;
+    g_autofree char *text = NULL;
+    CompanionHmp *h;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "command-line");
+    json_builder_add_string_value(b, cmdline);
+    json_builder_end_object(b);
+    args = json_builder_get_root(b);
+    text = json_to_string(args, FALSE);
+    h = g_new(CompanionHmp, 1);
+    h->fn = fn;
+    h->opaque = opaque;
+    if (!companion_command(c, "human-monitor-command", text, companion_hmp_done,
+                           h)) {
+        g_free(h);
+        return false;
+    }
+    return true;
 }
 
 void companion_stop(Companion *c, int timeout_ms)

@@ -95,6 +95,16 @@ bool companion_command_fd(Companion *c, const char *execute,
                           void *opaque);
 
 /*
+ * HMP `cmdline` through QMP human-monitor-command: `fn` gets its output
+ * (the reply's "return" string), or NULL when the command failed or the
+ * companion went away; always later, from the main loop. False when the
+ * companion's QMP is gone (`fn` is then never called).
+ */
+typedef void CompanionHmpFn(void *opaque, const char *output);
+bool companion_hmp(Companion *c, const char *cmdline, CompanionHmpFn *fn,
+                   void *opaque);
+
+/*
  * Stop it: SIGTERM, then SIGKILL after `timeout_ms`, and reap it. A
  * no-op once it has exited. The exit handler is not called.
  */

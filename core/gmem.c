@@ -64,10 +64,28 @@ bool gmem_write_publish(GuestMem *gm, hwaddr gpa, const void *buf, size_t len,
                         size_t status)
 {
     const uint8_t *b = buf;
+    uint8_t *p;
 
     g_assert(status < len);
-    if (!gmem_check_range(gm, gpa, len, "write") ||
-        (status > 0 && !gm->ops->write(gm, gpa, b, status)) ||
+    if (!gmem_check_range(gm, gpa, len, "write")) {
+        return false;
+    }
+    /*
+     * One translation instead of three writes (per received frame), and
+     * plain stores: write-backs are a few bytes, less than a memcpy call.
+     */
+    p = gm->ops->map ? gm->ops->map(gm, gpa, len) : NULL;
+    if (p) {
+        for (size_t i = 0; i < len; i++) {
+            if (i != status) {
+                p[i] = b[i];
+            }
+        }
+        gmem_release();
+        __atomic_store_n(p + status, b[status], __ATOMIC_RELAXED);
+        return true;
+    }
+    if ((status > 0 && !gm->ops->write(gm, gpa, b, status)) ||
         (status + 1 < len && !gm->ops->write(gm, gpa + status + 1,
                                              b + status + 1,
                                              len - status - 1))) {
@@ -138,6 +156,11 @@ static bool gmem_flat_write(GuestMem *gm, hwaddr gpa, const void *buf,
     return true;
 }
 
+static void *gmem_flat_map(GuestMem *gm, hwaddr gpa, size_t len)
+{
+    return gmem_flat_translate((GuestMemFlat *)gm, gpa, len);
+}
+
 static void gmem_flat_free(GuestMem *gm)
 {
     g_free(gm);
@@ -146,6 +169,7 @@ static void gmem_flat_free(GuestMem *gm)
 static const GuestMemOps gmem_flat_ops = {
     .read = gmem_flat_read,
     .write = gmem_flat_write,
+    .map = gmem_flat_map,
     .free = gmem_flat_free,
 };
 

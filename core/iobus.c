@@ -28,6 +28,19 @@ typedef struct IoMap {
 
 struct IoBus {
     IoMap maps[IO_SPACE_COUNT];
+    /* iobus_defer_arm: the completion of the next access, or NULL. */
+    IoDoneFn *arm_done;
+    void *arm_opaque;
+    /* While the handler of the armed access runs: it may defer it. */
+    IoDoneFn *open_done;
+    void *open_opaque;
+    /* It did: told by iobus_defer_disarm. */
+    bool deferred;
+};
+
+struct IoDeferred {
+    IoDoneFn *done;
+    void *opaque;
 };
 
 static const char *const iobus_space_names[IO_SPACE_COUNT] = {
@@ -339,6 +352,27 @@ static void iobus_write_slow(IoBus *bus, IoSpace space, hwaddr addr,
     }
 }
 
+/*
+ * The handler call of an armed access that reaches its handler whole: it
+ * may defer. Either way the arming is used up.
+ */
+static uint64_t iobus_call_armed(IoBus *bus, const IoRegion *r, hwaddr addr,
+                                 uint64_t value, unsigned size, bool write)
+{
+    uint64_t ret = 0;
+
+    bus->open_done = bus->arm_done;
+    bus->open_opaque = bus->arm_opaque;
+    bus->arm_done = NULL;
+    if (write) {
+        r->ops->write(r->opaque, addr - r->base, value, size);
+    } else {
+        ret = r->ops->read(r->opaque, addr - r->base, size);
+    }
+    bus->open_done = NULL;
+    return ret;
+}
+
 uint64_t iobus_read(IoBus *bus, IoSpace space, hwaddr addr, unsigned size)
 {
     const IoRegion *r;
@@ -352,9 +386,15 @@ uint64_t iobus_read(IoBus *bus, IoSpace space, hwaddr addr, unsigned size)
     r = iobus_lookup(&bus->maps[space], addr);
     if (G_LIKELY(r && iobus_access_direct(r, addr, size))) {
         /* Mask: stray high bits from a handler must not reach the guest. */
+        if (G_UNLIKELY(bus->arm_done)) {
+            return iobus_call_armed(bus, r, addr, 0, size, false) &
+                   iobus_size_mask(size);
+        }
         return r->ops->read(r->opaque, addr - r->base, size) &
                iobus_size_mask(size);
     }
+    /* Split or widened: not deferrable. */
+    bus->arm_done = NULL;
     return iobus_read_slow(bus, space, addr, size);
 }
 
@@ -371,9 +411,56 @@ void iobus_write(IoBus *bus, IoSpace space, hwaddr addr, uint64_t value,
     }
     r = iobus_lookup(&bus->maps[space], addr);
     if (G_LIKELY(r && iobus_access_direct(r, addr, size))) {
+        if (G_UNLIKELY(bus->arm_done)) {
+            iobus_call_armed(bus, r, addr, value & iobus_size_mask(size), size,
+                             true);
+            return;
+        }
         r->ops->write(r->opaque, addr - r->base, value & iobus_size_mask(size),
                       size);
         return;
     }
+    bus->arm_done = NULL;
     iobus_write_slow(bus, space, addr, value, size);
+}
+
+/* ---- deferred completion ---- */
+
+void iobus_defer_arm(IoBus *bus, IoDoneFn *done, void *opaque)
+{
+    g_assert(done);
+    bus->arm_done = done;
+    bus->arm_opaque = opaque;
+    bus->deferred = false;
+}
+
+bool iobus_defer_disarm(IoBus *bus)
+{
+    bool deferred = bus->deferred;
+
+    bus->arm_done = NULL;
+    bus->open_done = NULL;
+    bus->deferred = false;
+    return deferred;
+}
+
+IoDeferred *iobus_defer(IoBus *bus)
+{
+    IoDeferred *d;
+
+    if (!bus->open_done) {
+        return NULL;
+    }
+    d = g_new(IoDeferred, 1);
+    d->done = bus->open_done;
+    d->opaque = bus->open_opaque;
+    bus->open_done = NULL;
+    bus->deferred = true;
+    return d;
+}
+
+void iobus_complete(IoDeferred *d, uint64_t value)
+{
+    d->done(d->opaque, value);
+    g_free(d);
 }

@@ -3,17 +3,12 @@
  * Machine assembly; see machine.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/handoff.h"
-#include "core/machine.h"
+#include "core/machine-int.h"
 #include "core/plumb.h"
-#include "core/qmp.h"
 #include "core/qtest.h"
 #include "emunet/devstate.h"
 #include "emunet/log.h"
@@ -23,23 +18,7 @@
 #include "emunet/transport.h"
 #include "emunet/vifspec.h"
 #include "hw/net/nic.h"
-#include "hw/xen/xen-platform.h"
 #include "xen/transport-xen.h"
-
-/* A -object memory-backend-file / memory-backend-memfd. */
-typedef struct RamBackend {
-    char *id;
-    void *base;
-    uint64_t size;
-    int fd;
-    bool used;
-} RamBackend;
-
-typedef struct NetdevEntry {
-    NetBackend *be;
-    /* Device id using it, or NULL. */
-    char *user;
-} NetdevEntry;
 
 typedef struct NicModel {
     const char *driver;
@@ -47,26 +26,6 @@ typedef struct NicModel {
     /* Its save / restore section. */
     const DevStateOps *state;
 } NicModel;
-
-struct Machine {
-    GMainLoop *loop;
-    GPtrArray *backends; /* RamBackend * */
-    RamBackend *default_ram;
-    IoBus *iobus;
-    Transport *t;
-    PciBusHooks hooks;
-    PciBus *pci;
-    GPtrArray *netdevs; /* NetdevEntry * */
-    GPtrArray *dev_ids; /* char *, ids of created devices */
-    /* -net: network of NICs without netdev= (NULL: user,restrict=on). */
-    char *default_net;
-    GPtrArray *plumbs;   /* Plumb *: --nic taps' plumbing, undone first */
-    GPtrArray *dump_ids; /* char *: -object filter-dump ids */
-    /* NIC hand-off to PV drivers, device state, the platform device. */
-    Handoff *handoff;
-    DevState *devstate;
-    PciDevice *platform;
-};
 
 static const NicModel machine_nics[] = {
     {"e1000", e1000_new, &e1000_devstate_ops},
@@ -81,247 +40,10 @@ int machine_error_status(const GError *err)
     return g_error_matches(err, MACHINE_ERROR, MACHINE_ERROR_SETUP) ? 1 : 2;
 }
 
-/* ---- RAM ---- */
-
-static void machine_ram_free(gpointer data)
-{
-    RamBackend *rb = data;
-
-    if (rb->base) {
-        munmap(rb->base, rb->size);
-    }
-    if (rb->fd >= 0) {
-        close(rb->fd);
-    }
-    g_free(rb->id);
-    g_free(rb);
-}
-
-static bool machine_setup_error(GError **errp, const char *what,
-                                const char *action)
-{
-    g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_SETUP, "%s: %s: %s", what,
-                action, g_strerror(errno));
-    return false;
-}
-
-/* Size and map an fd as guest RAM. */
-static bool machine_ram_map(RamBackend *rb, bool share, bool resize,
-                            const char *what, GError **errp)
-{
-    if (resize && ftruncate(rb->fd, (off_t)rb->size) < 0) {
-        return machine_setup_error(errp, what, "cannot size guest memory");
-    }
-    rb->base =
-        mmap(NULL, rb->size, PROT_READ | PROT_WRITE,
-             (share ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE, rb->fd, 0);
-    if (rb->base == MAP_FAILED) {
-        rb->base = NULL;
-        return machine_setup_error(errp, what, "cannot map guest memory");
-    }
-    return true;
-}
-
-static RamBackend *machine_ram_memfd(const char *id, uint64_t size, bool share,
-                                     const char *what, GError **errp)
-{
-    RamBackend *rb = g_new0(RamBackend, 1);
-
-    rb->id = g_strdup(id);
-    rb->size = size;
-    rb->fd = memfd_create("emunet-ram", MFD_CLOEXEC);
-    if (rb->fd < 0) {
-        machine_setup_error(errp, what, "memfd_create");
-        machine_ram_free(rb);
-        return NULL;
-    }
-    if (!machine_ram_map(rb, share, true, what, errp)) {
-        machine_ram_free(rb);
-        return NULL;
-    }
-    return rb;
-}
-
-static RamBackend *machine_ram_file(const char *id, uint64_t size,
-                                    const char *path, bool share,
-                                    const char *what, GError **errp)
-{
-    RamBackend *rb = g_new0(RamBackend, 1);
-    struct stat st;
-    bool resize;
-
-    rb->id = g_strdup(id);
-    rb->size = size;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        /* QEMU: a directory gets a private, already unlinked file. */
-        char *tmpl = g_build_filename(path, "emunet-ram-XXXXXX", NULL);
-
-        rb->fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
-        if (rb->fd >= 0) {
-            unlink(tmpl);
-        }
-        g_free(tmpl);
-    } else {
-        rb->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    }
-    if (rb->fd < 0 || fstat(rb->fd, &st) < 0) {
-        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_SETUP,
-                    "%s: cannot open mem-path %s: %s", what, path,
-                    g_strerror(errno));
-        machine_ram_free(rb);
-        return NULL;
-    }
-    /* As QEMU: an empty file is sized; a shorter one is an error. */
-    resize = st.st_size == 0;
-    if (!resize && (uint64_t)st.st_size < size) {
-        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "%s: mem-path %s is smaller (%lld bytes) than size", what,
-                    path, (long long)st.st_size);
-        machine_ram_free(rb);
-        return NULL;
-    }
-    if (!machine_ram_map(rb, share, resize, what, errp)) {
-        machine_ram_free(rb);
-        return NULL;
-    }
-    return rb;
-}
-
-static RamBackend *machine_find_ram(Machine *m, const char *id)
-{
-    for (guint i = 0; i < m->backends->len; i++) {
-        RamBackend *rb = g_ptr_array_index(m->backends, i);
-
-        if (strcmp(rb->id, id) == 0) {
-            return rb;
-        }
-    }
-    return NULL;
-}
-
-static bool machine_add_object(Machine *m, const char *str, GError **errp)
-{
-    static const char *const file_keys[] = {"qom-type", "id",    "size",
-                                            "mem-path", "share", NULL};
-    static const char *const memfd_keys[] = {"qom-type", "id", "size", "share",
-                                             NULL};
-    g_autofree char *what = g_strdup_printf("-object %s", str);
-    g_autoptr(EmuOpts) opts = opts_parse(str, "qom-type", NULL, errp);
-    const char *type, *id, *path = NULL;
-    uint64_t size;
-    bool is_file, share;
-    RamBackend *rb;
-
-    if (!opts) {
-        g_prefix_error(errp, "%s: ", what);
-        return false;
-    }
-    type = opts_get(opts, "qom-type");
-    if (!type || (strcmp(type, "memory-backend-file") != 0 &&
-                  strcmp(type, "memory-backend-memfd") != 0)) {
-        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "%s: unsupported object type '%s' (memory-backend-file, "
-                    "memory-backend-memfd and filter-dump are)",
-                    what, type ? type : "");
-        return false;
-    }
-    is_file = strcmp(type, "memory-backend-file") == 0;
-    if (!opts_check_known(opts, what, is_file ? file_keys : memfd_keys, errp)) {
-        return false;
-    }
-    id = opts_get(opts, "id");
-    if (!id || !*id) {
-        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "%s: missing id=", what);
-        return false;
-    }
-    if (machine_find_ram(m, id)) {
-        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "%s: duplicate id '%s'", what, id);
-        return false;
-    }
-    if (!opts_get_u64(opts, "size", 0, true, &size, errp) ||
-        !opts_get_bool(opts, "share", !is_file, &share, errp)) {
-        g_prefix_error(errp, "%s: ", what);
-        return false;
-    }
-    if (size == 0 || size % 4096 != 0) {
-        g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                    "%s: size must be a non-zero multiple of 4096", what);
-        return false;
-    }
-    if (is_file) {
-        path = opts_get(opts, "mem-path");
-        if (!path || !*path) {
-            g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                        "%s: missing mem-path=", what);
-            return false;
-        }
-        rb = machine_ram_file(id, size, path, share, what, errp);
-    } else {
-        rb = machine_ram_memfd(id, size, share, what, errp);
-    }
-    if (!rb) {
-        return false;
-    }
-    g_ptr_array_add(m->backends, rb);
-    return true;
-}
-
-/* -object filter-dump waits until the netdevs exist. */
-static bool machine_object_is_dump(const char *str)
-{
-    g_autoptr(EmuOpts) opts = opts_parse(str, "qom-type", NULL, NULL);
-    const char *type = opts ? opts_get(opts, "qom-type") : NULL;
-
-    return type && strcmp(type, "filter-dump") == 0;
-}
-
-static bool machine_setup_ram(Machine *m, const MachineConfig *cfg,
-                              RamBackend **ram, GError **errp)
-{
-    for (guint i = 0; cfg->objects && i < cfg->objects->len; i++) {
-        const char *str = g_ptr_array_index(cfg->objects, i);
-
-        if (machine_object_is_dump(str)) {
-            continue;
-        }
-        if (!machine_add_object(m, str, errp)) {
-            return false;
-        }
-    }
-    if (cfg->memory_backend) {
-        RamBackend *rb = machine_find_ram(m, cfg->memory_backend);
-
-        if (!rb) {
-            g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                        "-machine memory-backend=%s: no -object with that id",
-                        cfg->memory_backend);
-            return false;
-        }
-        if (cfg->ram_size && cfg->ram_size != rb->size) {
-            g_set_error(errp, MACHINE_ERROR, MACHINE_ERROR_USAGE,
-                        "-m: memory size %" G_GUINT64_FORMAT " differs from "
-                        "memory-backend '%s' size %" G_GUINT64_FORMAT
-                        " (they must be equal)",
-                        cfg->ram_size, rb->id, rb->size);
-            return false;
-        }
-        rb->used = true;
-        *ram = rb;
-        return true;
-    }
-    m->default_ram = machine_ram_memfd(
-        "ram", cfg->ram_size ? cfg->ram_size : MACHINE_DEFAULT_RAM, true, "-m",
-        errp);
-    *ram = m->default_ram;
-    return m->default_ram != NULL;
-}
-
 /* ---- PCI hooks: forwarded to the transport ---- */
 
-static void machine_hook_map_io(void *opaque, IoSpace space, hwaddr base,
-                                hwaddr len, bool mapped)
+void machine_hook_map_io(void *opaque, IoSpace space, hwaddr base, hwaddr len,
+                         bool mapped)
 {
     Machine *m = opaque;
 
@@ -461,11 +183,7 @@ static bool machine_default_netdev(Machine *m, const char *dev_id,
 
 /* ---- -device ---- */
 
-static bool machine_usage_error(GError **errp, const char *what,
-                                const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static bool machine_usage_error(GError **errp, const char *what,
-                                const char *fmt, ...)
+bool machine_usage_error(GError **errp, const char *what, const char *fmt, ...)
 {
     va_list ap;
     char *msg;
@@ -479,7 +197,7 @@ static bool machine_usage_error(GError **errp, const char *what,
 }
 
 /* QEMU's PCI addr=: "SLOT[.FN]", hex. Returns devfn, or -1. */
-static int machine_parse_devfn(const char *s)
+int machine_parse_devfn(const char *s)
 {
     unsigned long slot, fn = 0;
     char *end;
@@ -508,7 +226,27 @@ static int machine_parse_devfn(const char *s)
     return (int)PCI_DEVFN(slot, fn);
 }
 
-static bool machine_has_dev_id(Machine *m, const char *id)
+bool machine_attach_device(Machine *m, PciDevice *dev, int devfn,
+                           const char *what, GError **errp)
+{
+    if (!dev) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    if (!pci_bus_attach(m->pci, dev, devfn, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        dev->ops->destroy(dev);
+        return false;
+    }
+    if (m->t->ops->add_pci_device &&
+        !m->t->ops->add_pci_device(m->t, dev, errp)) {
+        g_prefix_error(errp, "%s: ", what);
+        return false;
+    }
+    return true;
+}
+
+bool machine_has_dev_id(Machine *m, const char *id)
 {
     for (guint i = 0; i < m->dev_ids->len; i++) {
         if (strcmp(g_ptr_array_index(m->dev_ids, i), id) == 0) {
@@ -517,9 +255,6 @@ static bool machine_has_dev_id(Machine *m, const char *id)
     }
     return false;
 }
-
-static bool machine_add_platform(Machine *m, const EmuOpts *opts,
-                                 const char *what, GError **errp);
 
 static bool machine_add_device(Machine *m, const char *str, GError **errp)
 {
@@ -624,18 +359,7 @@ static bool machine_add_device(Machine *m, const char *str, GError **errp)
     conf.clock = m->t->clock;
     conf.opts = opts;
     dev = model->create(&conf, errp);
-    if (!dev) {
-        g_prefix_error(errp, "%s: ", what);
-        return false;
-    }
-    if (!pci_bus_attach(m->pci, dev, devfn, errp)) {
-        g_prefix_error(errp, "%s: ", what);
-        dev->ops->destroy(dev);
-        return false;
-    }
-    if (m->t->ops->add_pci_device &&
-        !m->t->ops->add_pci_device(m->t, dev, errp)) {
-        g_prefix_error(errp, "%s: ", what);
+    if (!machine_attach_device(m, dev, devfn, what, errp)) {
         return false;
     }
     if (nd) {
@@ -647,138 +371,6 @@ static bool machine_add_device(Machine *m, const char *str, GError **errp)
     xen_transport_set_nic_state(m->t, id, "emulated");
     g_ptr_array_add(m->dev_ids, g_steal_pointer(&id));
     return true;
-}
-
-/* ---- Xen platform device and NIC hand-off ---- */
-
-static void machine_platform_unplug_nics(void *opaque)
-{
-    Machine *m = opaque;
-
-    handoff_unplug_all(m->handoff, "Xen platform unplug request");
-}
-
-/* -device xen-platform, or the one xenfv has without a companion. */
-static bool machine_add_platform(Machine *m, const EmuOpts *opts,
-                                 const char *what, GError **errp)
-{
-    XenPlatformConf conf = {
-        .id = opts ? opts_get(opts, "id") : NULL,
-        .opts = opts,
-        .io = m->iobus,
-        .hooks = {.unplug_nics = machine_platform_unplug_nics, .opaque = m},
-    };
-    const char *addr = opts ? opts_get(opts, "addr") : NULL;
-    /* xenfv's slot (contract 6), unless addr= says otherwise. */
-    int devfn = addr ? machine_parse_devfn(addr) : PCI_DEVFN(2, 0);
-    PciDevice *dev;
-
-    if (m->platform) {
-        return machine_usage_error(errp, what, "only one xen-platform");
-    }
-    if (devfn < 0) {
-        return machine_usage_error(errp, what, "addr: invalid PCI address "
-                                               "'%s'", addr);
-    }
-    if (!conf.id) {
-        conf.id = "xen-platform";
-    }
-    if (machine_has_dev_id(m, conf.id) || !devstate_name_valid(conf.id) ||
-        strcmp(conf.id, HANDOFF_STATE_ID) == 0) {
-        return machine_usage_error(errp, what, "bad or duplicate id '%s'",
-                                   conf.id);
-    }
-    if (!addr && pci_bus_find(m->pci, (unsigned)devfn)) {
-        devfn = -1;
-    }
-    dev = xen_platform_new(&conf, errp);
-    if (!dev) {
-        g_prefix_error(errp, "%s: ", what);
-        return false;
-    }
-    if (!pci_bus_attach(m->pci, dev, devfn, errp)) {
-        g_prefix_error(errp, "%s: ", what);
-        dev->ops->destroy(dev);
-        return false;
-    }
-    m->platform = dev;
-    /* The fixed ports are claimed like a BAR (Xen: the ioreq server). */
-    machine_hook_map_io(m, IO_SPACE_PIO, XEN_PLATFORM_IOPORT,
-                        XEN_PLATFORM_IOPORT_LEN, true);
-    if (m->t->ops->add_pci_device &&
-        !m->t->ops->add_pci_device(m->t, dev, errp)) {
-        g_prefix_error(errp, "%s: ", what);
-        return false;
-    }
-    devstate_register(m->devstate, conf.id, &xen_platform_devstate_ops, dev);
-    g_ptr_array_add(m->dev_ids, g_strdup(conf.id));
-    return true;
-}
-
-static void machine_handoff_detach(void *opaque, PciDevice *dev)
-{
-    Machine *m = opaque;
-
-    /* The transport first: it needs the function's devfn, gone after. */
-    if (m->t->ops->remove_pci_device) {
-        m->t->ops->remove_pci_device(m->t, dev);
-    }
-    pci_bus_detach(m->pci, dev);
-    devstate_unregister(m->devstate, dev->name);
-}
-
-static char *machine_handoff_close_backend(void *opaque, const char *id)
-{
-    Machine *m = opaque;
-
-    for (guint i = 0; i < m->netdevs->len; i++) {
-        NetdevEntry *e = g_ptr_array_index(m->netdevs, i);
-        char *desc;
-
-        if (e->user && strcmp(e->user, id) == 0) {
-            desc = g_strdup_printf("%s netdev %s", e->be->ops->type,
-                                   e->be->id);
-            /* Frees the backend: a tap's interface goes with its fd. */
-            g_ptr_array_remove_index(m->netdevs, i);
-            return desc;
-        }
-    }
-    return NULL;
-}
-
-static void machine_handoff_unplugged(void *opaque, const char *id)
-{
-    Machine *m = opaque;
-    /* devstate_name_valid ids need no JSON escaping. */
-    g_autofree char *data = g_strdup_printf(
-        "{\"device\": \"%s\", \"path\": \"/machine/peripheral/%s\"}", id,
-        id);
-
-    /* Every QMP monitor: libxl's and libxenstat's sockets alike. */
-    qmp_broadcast_event("DEVICE_DELETED", data);
-    xen_transport_set_nic_state(m->t, id, "handed-off");
-}
-
-/*
- * Secondary mode (MachineConfig.handoff_on_pv_connect): the PV frontend
- * of vif `devid` connected, so NIC nic<devid> goes (contract §5.5). A
- * machine with its own platform device waits for the unplug protocol
- * instead, which honours blacklisting.
- */
-static void machine_vif_connected(void *opaque, unsigned devid)
-{
-    Machine *m = opaque;
-    g_autofree char *id = g_strdup_printf("nic%u", devid);
-    g_autofree char *reason =
-        g_strdup_printf("PV frontend of vif %u connected", devid);
-    g_autoptr(GError) err = NULL;
-
-    if (m->platform) {
-        return;
-    }
-    if (!machine_unplug_nic(m, id, reason, &err)) {
-        log_trace(LOG_CORE, "%s", err->message);
-    }
 }
 
 bool machine_set_dirty_log(Machine *m, bool enable, GError **errp)
@@ -800,24 +392,9 @@ bool machine_load_state_bytes(Machine *m, GBytes *blob, const char *what,
         g_prefix_error(errp, "%s: ", what);
         return false;
     }
+    xen_transport_state_loaded(m->t);
     log_info("%s: device state restored", what);
     return true;
-}
-
-unsigned machine_unplug_nics(Machine *m, const char *reason)
-{
-    return handoff_unplug_all(m->handoff, reason);
-}
-
-bool machine_unplug_nic(Machine *m, const char *id, const char *reason,
-                       GError **errp)
-{
-    return handoff_unplug(m->handoff, id, reason, errp);
-}
-
-bool machine_nic_unplugged(Machine *m, const char *id)
-{
-    return handoff_is_unplugged(m->handoff, id);
 }
 
 bool machine_save_state(Machine *m, int fd, const char *path, GError **errp)
@@ -828,8 +405,13 @@ bool machine_save_state(Machine *m, int fd, const char *path, GError **errp)
 
 bool machine_load_state(Machine *m, int fd, const char *path, GError **errp)
 {
-    return fd >= 0 ? devstate_load_fd(m->devstate, fd, errp)
-                   : devstate_load_file(m->devstate, path, errp);
+    bool ok = fd >= 0 ? devstate_load_fd(m->devstate, fd, errp)
+                      : devstate_load_file(m->devstate, path, errp);
+
+    if (ok) {
+        xen_transport_state_loaded(m->t);
+    }
+    return ok;
 }
 
 bool machine_load_incoming(Machine *m, const char *spec, GError **errp)
@@ -855,8 +437,8 @@ static bool machine_add_vif(Machine *m, const VifSpec *spec, GError **errp)
     char mac[18];
 
     /* emunet runs no scripts: plumbing is done below. */
-    netdev = g_strdup_printf("tap,id=%s,ifname=%s,script=no,downscript=no",
-                             id, spec->ifname);
+    netdev = g_strdup_printf("tap,id=%s,ifname=%s,script=no,downscript=no", id,
+                             spec->ifname);
     e = machine_new_netdev(m, what, netdev, errp);
     if (!e) {
         return false;
@@ -944,8 +526,9 @@ static bool machine_add_dump(Machine *m, const char *str, GError **errp)
     netdev = opts_get(opts, "netdev");
     file = opts_get(opts, "file");
     if (!id || !*id || !netdev || !file || !*file) {
-        return machine_usage_error(errp, what, "id=, netdev= and file= are "
-                                               "required");
+        return machine_usage_error(errp, what,
+                                   "id=, netdev= and file= are "
+                                   "required");
     }
     for (guint i = 0; i < m->dump_ids->len; i++) {
         if (strcmp(g_ptr_array_index(m->dump_ids, i), id) == 0) {
@@ -963,9 +546,8 @@ static bool machine_add_dump(Machine *m, const char *str, GError **errp)
                                    netdev);
     }
     if (nd->be->dump) {
-        return machine_usage_error(errp, what,
-                                   "netdev '%s' already has a filter-dump",
-                                   netdev);
+        return machine_usage_error(
+            errp, what, "netdev '%s' already has a filter-dump", netdev);
     }
     if (!opts_get_u64(opts, "maxlen", 0, true, &maxlen, errp)) {
         g_prefix_error(errp, "%s: ", what);
@@ -994,6 +576,7 @@ Machine *machine_new(const MachineConfig *cfg, GMainLoop *loop, GError **errp)
     GError *err = NULL;
 
     m->loop = loop;
+    m->running = true;
     m->backends = g_ptr_array_new_with_free_func(machine_ram_free);
     m->netdevs = g_ptr_array_new_with_free_func(machine_netdev_free);
     m->dev_ids = g_ptr_array_new_with_free_func(g_free);
@@ -1001,12 +584,7 @@ Machine *machine_new(const MachineConfig *cfg, GMainLoop *loop, GError **errp)
     m->dump_ids = g_ptr_array_new_with_free_func(g_free);
     m->default_net = g_strdup(cfg->default_net);
     m->devstate = devstate_new();
-    m->handoff = handoff_new(&(HandoffHooks){
-        .detach = machine_handoff_detach,
-        .close_backend = machine_handoff_close_backend,
-        .unplugged = machine_handoff_unplugged,
-        .opaque = m,
-    });
+    m->handoff = machine_handoff_new(m);
     if (!machine_setup_ram(m, cfg, &ram, errp)) {
         goto fail;
     }
@@ -1067,6 +645,10 @@ Machine *machine_new(const MachineConfig *cfg, GMainLoop *loop, GError **errp)
             goto fail;
         }
     }
+    if (cfg->platform_relay.hmp &&
+        !machine_add_relay(m, &cfg->platform_relay, errp)) {
+        goto fail;
+    }
     /* After -device: an explicit addr= must not find its slot taken. */
     if (!machine_add_nics(m, cfg, errp)) {
         goto fail;
@@ -1105,6 +687,27 @@ void machine_reset(Machine *m)
 {
     log_trace(LOG_CORE, "system reset");
     pci_bus_reset(m->pci);
+    if (m->relay) {
+        xen_relay_reset(m->relay);
+    }
+}
+
+void machine_set_running(Machine *m, bool running)
+{
+    if (m->running == running) {
+        return;
+    }
+    m->running = running;
+    log_trace(LOG_CORE, "VM %s", running ? "runs" : "stopped");
+    clock_set_running(m->t->clock, running);
+    /* Running again: what waited (a tx_ready, held frames) goes now. */
+    for (guint i = 0; i < m->netdevs->len; i++) {
+        NetdevEntry *e = g_ptr_array_index(m->netdevs, i);
+
+        net_backend_set_paused(e->be, !running);
+    }
+    /* Xen: the first run after -S records device-model state. */
+    xen_transport_set_running(m->t, running);
 }
 
 void machine_free(Machine *m)
@@ -1114,6 +717,8 @@ void machine_free(Machine *m)
     }
     /* The taps' plumbing while they still exist (OVS keeps stale ports). */
     g_ptr_array_free(m->plumbs, TRUE);
+    /* A vCPU waiting on the companion is answered while Xen still can. */
+    xen_relay_free(m->relay);
     /* Devices first: they hold backends, IRQ lines and timers. */
     if (m->pci) {
         pci_bus_free(m->pci);
@@ -1184,9 +789,9 @@ char *machine_query_nics(Machine *m)
             "\"rx-drops\": %" G_GUINT64_FORMAT ", "
             "\"rx-errors\": %" G_GUINT64_FORMAT "}",
             e->be->ops->type, e->be->link_up ? "true" : "false",
-            machine_nic_unplugged(m, e->user) ? "true" : "false",
-            ns->tx_frames, ns->tx_bytes, ns->tx_drops, ns->tx_errors,
-            ns->rx_frames, ns->rx_bytes, ns->rx_drops, ns->rx_errors);
+            machine_nic_unplugged(m, e->user) ? "true" : "false", ns->tx_frames,
+            ns->tx_bytes, ns->tx_drops, ns->tx_errors, ns->rx_frames,
+            ns->rx_bytes, ns->rx_drops, ns->rx_errors);
     }
     /* NICs handed off: their backends are closed (core/handoff.h). */
     for (guint i = 0; m && i < handoff_count(m->handoff); i++) {

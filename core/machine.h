@@ -32,6 +32,9 @@
  * -device xen-platform (hw/xen/xen-platform.h) is the Xen platform
  * device; its unplug protocol hands every NIC off to the PV drivers
  * (core/handoff.h: quiesce, detach, backend closed, DEVICE_DELETED).
+ * With a companion device model that has the platform device, its
+ * unplug ports are passed through to it (hw/xen/xen-relay.h) and the
+ * NIC bit hands off the same way (core/machine-platform.c).
  * Device ids are 1-64 of [A-Za-z0-9._-]: they name the sections of the
  * saved device state (include/emunet/devstate.h), which holds every NIC,
  * the platform device and the list of NICs handed off.
@@ -46,6 +49,8 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "hw/xen/xen-relay.h"
 
 #define MACHINE_DEFAULT_RAM (128ULL * 1024 * 1024)
 
@@ -81,6 +86,13 @@ typedef struct MachineConfig {
      * platform device, whose unplug protocol is then the trigger.
      */
     bool handoff_on_pv_connect;
+    /*
+     * A companion device model owns the Xen platform device: its unplug
+     * ports 0x10-0x13 are claimed and passed through to it with this
+     * HMP hook (hw/xen/xen-relay.h), and the guest's NIC unplug hands
+     * emunet's NICs off. hmp NULL: no companion.
+     */
+    XenRelayOps platform_relay;
 } MachineConfig;
 
 typedef struct Machine Machine;
@@ -110,6 +122,18 @@ bool machine_start(Machine *m, GError **errp);
 
 /* System reset: every PCI function back to its power-on state. */
 void machine_reset(Machine *m);
+
+/*
+ * The VM stopped (QMP stop, the companion's STOP, -S) or runs again, as
+ * QEMU's vm_stop/vm_start: while stopped no NIC does DMA, raises an
+ * interrupt or changes guest-visible state on its own. Device timers do
+ * not fire (clock_set_running), the backends offer the NICs no frame
+ * and no tx_ready (net_backend_set_paused: frames stay queued, none is
+ * lost); running again, whatever became due meanwhile happens then.
+ * Guest register accesses are still served (the vCPUs are paused by
+ * whoever stopped the VM). Idempotent. A new machine runs.
+ */
+void machine_set_running(Machine *m, bool running);
 
 /* Tear down in dependency order. NULL is a no-op. */
 void machine_free(Machine *m);

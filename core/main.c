@@ -22,6 +22,7 @@
 #include "emunet/devstate.h"
 #include "emunet/log.h"
 #include "emunet/opts.h"
+#include "xen/transport-xen.h"
 
 /* -m above this is refused: RAM is mapped whole at startup. */
 #define MAIN_MAX_RAM (1ULL << 40)
@@ -114,7 +115,7 @@ typedef struct MainState {
     /* -incoming's argument, or NULL. */
     const char *incoming;
     /* With a companion: emunet's part of the -incoming fd:N file, read
-     * first, and that descriptor. */
+     * before the companion starts, and that descriptor. */
     GBytes *incoming_blob;
     int incoming_fd;
     /* Exit status: 0, or the companion's when it ended the process. */
@@ -165,7 +166,9 @@ static const char main_usage[] =
     "  -incoming fd:N|file:PATH|PATH   restore device state at start\n"
     "  -display none, -nodefaults, -audio none   accepted for QEMU "
     "compatibility\n"
-    "  -trace LIST           trace modules (e1000,pci,qtest,... or all)\n"
+    "  -trace LIST           trace modules (e1000,pci,qtest,... or all);\n"
+    "                        also $EMUNET_TRACE (libxl mode: -trace is\n"
+    "                        the companion's)\n"
     "  --companion PATH|none device model for everything but the NICs\n"
     "                        (libxl mode: default $EMUNET_COMPANION, else\n"
     "                        " COMPANION_DEFAULT_PATH ")\n"
@@ -360,8 +363,7 @@ static void main_handle_opt(MainState *st, const MainOptDef *def,
         /* DOMID_FIRST_RESERVED (0x7ff0) and up are not domains. */
         if (!g_ascii_string_to_unsigned(arg, 10, 1, 0x7fef, &v, NULL)) {
             main_usage_error("-xen-domid",
-                             "'%s': expected a domain id from 1 to 32751",
-                             arg);
+                             "'%s': expected a domain id from 1 to 32751", arg);
         }
         st->cfg.domid = (int)v;
         st->have_domid = true;
@@ -595,6 +597,24 @@ static const QmpOps main_qmp_ops = {
     .load_devices = main_load_devices,
 };
 
+/* XenRelayOps.hmp: the companion's platform ports, through its HMP. */
+static bool main_relay_hmp(void *opaque, const char *cmdline,
+                           XenRelayReplyFn *fn, void *fn_opaque)
+{
+    MainState *st = opaque;
+
+    return st->companion &&
+           companion_hmp(st->companion, cmdline, fn, fn_opaque);
+}
+
+/* cont, stop, the companion's STOP/RESUME: the NICs follow. */
+static void main_set_running(void *opaque, bool running)
+{
+    MainState *st = opaque;
+
+    machine_set_running(st->machine, running);
+}
+
 /* The companion ended: so does emunet, with its status (QEMU-style). */
 static void main_companion_exited(void *opaque, int status)
 {
@@ -634,10 +654,11 @@ static void main_start_companion(MainState *st)
         return;
     }
     /*
-     * -incoming fd:N: emunet's blob comes first in the file, the
-     * companion's state after it (core/qmp-libxl.c). Read exactly the
-     * blob now: the companion inherits the same open file and reads on
-     * from there.
+     * -incoming fd:N: the companion's state starts the file, emunet's
+     * blob and trailer end it (core/qmp-libxl.c). Read the blob now,
+     * with pread from the trailer: the companion inherits the same open
+     * file and reads its stream from the offset, which stays put. A bad
+     * file is refused before the companion starts.
      */
     if (st->incoming && g_str_has_prefix(st->incoming, "fd:")) {
         g_autofree char *what = g_strdup_printf("-incoming %s", st->incoming);
@@ -706,6 +727,11 @@ int main(int argc, char **argv)
 
     /* A peer that hangs up must surface as EPIPE, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
+    /*
+     * Under dm_restrict libxl caps RLIMIT_FSIZE at 256 KiB (contract 7):
+     * a long log must fail its writes (EFBIG), not kill the device model.
+     */
+    signal(SIGXFSZ, SIG_IGN);
 
     st.cfg.objects = g_ptr_array_new();
     st.cfg.devices = g_ptr_array_new();
@@ -724,6 +750,14 @@ int main(int argc, char **argv)
     argc = (int)st.largs->emunet_argv->len - 1;
     argv = (char **)st.largs->emunet_argv->pdata;
     main_parse_args(&st, argc, argv);
+    /*
+     * In libxl mode -trace belongs to the companion (it is QEMU's), so
+     * emunet's own trace modules can also come from the environment.
+     */
+    if (getenv("EMUNET_TRACE") &&
+        !log_enable_trace(getenv("EMUNET_TRACE"), &err)) {
+        main_usage_error("EMUNET_TRACE", "%s", err->message);
+    }
     if (!st.have_qtest && !st.have_domid) {
         fprintf(stderr, "emunet: no transport: use -qtest or -xen-domid\n");
         libxl_args_free(st.largs);
@@ -751,8 +785,16 @@ int main(int argc, char **argv)
     sigs[1] = g_unix_signal_add(SIGINT, main_on_signal, &st);
     sigs[2] = g_unix_signal_add(SIGHUP, main_on_signal, &st);
     main_start_companion(&st);
-    /* Without a companion emunet is the whole xenfv platform. */
+    /*
+     * Without a companion emunet is the whole xenfv platform; with one,
+     * the platform device is the companion's and its unplug ports are
+     * passed through to it.
+     */
     st.cfg.xen_platform = st.largs->libxl_mode && !st.companion;
+    if (st.companion) {
+        st.cfg.platform_relay =
+            (XenRelayOps){.hmp = main_relay_hmp, .opaque = &st};
+    }
     /* Beside a device model emunet did not start: PV connect hands off. */
     st.cfg.handoff_on_pv_connect =
         st.cfg.xen && !st.largs->libxl_mode && !st.companion;
@@ -760,6 +802,9 @@ int main(int argc, char **argv)
     if (!st.machine) {
         main_gerror_exit(err, machine_error_status(err));
     }
+    /* -S, or -S with -incoming: the NICs wait for cont. */
+    machine_set_running(st.machine, qmp_get_runstate() == QMP_RUN_RUNNING);
+    qmp_set_run_handler(main_set_running, &st);
     if (st.incoming_blob) {
         g_autofree char *what = g_strdup_printf("-incoming %s", st.incoming);
 
@@ -789,8 +834,8 @@ int main(int argc, char **argv)
     }
     /* emunet's NICs are up: the companion may run (and report running). */
     if (st.companion && !st.largs->start_paused &&
-        !companion_command(st.companion, "cont", NULL,
-                           main_companion_cont_done, &st)) {
+        !companion_command(st.companion, "cont", NULL, main_companion_cont_done,
+                           &st)) {
         fprintf(stderr, "emunet: companion: QMP connection lost\n");
         exit(1);
     }
@@ -808,7 +853,9 @@ int main(int argc, char **argv)
     for (guint i = 0; i < st.chardevs->len; i++) {
         chardev_flush(g_ptr_array_index(st.chardevs, i), 1000);
     }
+    qmp_set_run_handler(NULL, NULL);
     companion_free(st.companion);
+    st.companion = NULL;
     machine_free(st.machine);
     g_ptr_array_free(st.monitors, TRUE);
     g_ptr_array_free(st.chardevs, TRUE);
@@ -821,5 +868,6 @@ int main(int argc, char **argv)
     g_main_loop_unref(st.loop);
     depriv_config_clear(&st.depriv);
     libxl_args_free(st.largs);
-    return st.exit_status;
+    /* A Xen transport that failed at run time makes it a failure. */
+    return st.exit_status ? st.exit_status : xen_transport_exit_status();
 }

@@ -38,12 +38,15 @@ struct QmpMonitor {
     /* Its descriptors (int), for the local effect (add-fd), or NULL. */
     GArray *fwd_fds;
     /*
-     * Set by a QMP_OWN_FIRST command before it is forwarded: the
-     * filename the companion gets instead (g_free), and the private fd
-     * set to remove once it answered (-1: none).
+     * Set by a QMP_OWN_FIRST or QMP_OWN_LAST command before it is
+     * forwarded: the filename the companion gets instead (g_free), the
+     * private fd set to remove once it answered (-1: none), and the
+     * descriptor a QMP_OWN_LAST command keeps for its part after the
+     * companion's (closed with the rest; -1: none).
      */
     char *fwd_filename;
     gint64 fwd_private_fdset;
+    int fwd_own_fd;
     /* During the local effect of a QMP_OWN_BOTH command: the
      * companion's "return" (NULL otherwise). */
     JsonNode *fwd_reply;
@@ -69,6 +72,7 @@ typedef enum QmpOwner {
     QMP_OWN_FALLBACK,  /* the companion; emunet only without one */
     QMP_OWN_BOTH,      /* the companion, then emunet's local effect */
     QMP_OWN_FIRST,     /* emunet's part first, then the companion's */
+    QMP_OWN_LAST,      /* the companion's part first, then emunet's */
 } QmpOwner;
 
 typedef struct QmpCmd {
@@ -144,8 +148,20 @@ bool qmp_relay_forward(QmpMonitor *mon, const char *name, JsonNode *argnode,
                        JsonNode *id, const char *text, size_t len);
 
 /*
- * QMP_OWN_FIRST with a companion: emunet's part (which may ask for a
- * different filename), then the companion's, whose reply is relayed.
+ * QMP_OWN_FIRST or QMP_OWN_LAST with a companion: cmd->fn runs first,
+ * then the command is forwarded (with the filename fwd_filename, when
+ * cmd->fn set one) and the companion's reply is relayed. cmd->fn is
+ * called in one of three phases, which it tells apart by:
+ *   alone   (no companion: qmp_has_companion false): the whole command;
+ *   before  (qmp_has_companion true, fwd_reply NULL): QMP_OWN_FIRST does
+ *           emunet's part; QMP_OWN_LAST checks its arguments and
+ *           prepares (fwd_own_fd, fwd_filename, fwd_private_fdset). An
+ *           error here is the reply, and nothing is forwarded;
+ *   after   (QMP_OWN_LAST only, fwd_reply set: the companion answered
+ *           with success): emunet's part. An error here replaces the
+ *           companion's reply; otherwise the companion's is relayed.
+ * An error reply from the companion is relayed and emunet's part after
+ * it does not run.
  */
 void qmp_relay_first(QmpMonitor *mon, const QmpCmd *cmd, JsonObject *obj,
                      JsonObject *args, JsonNode *argnode, JsonNode *id,

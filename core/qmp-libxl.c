@@ -8,18 +8,31 @@
  *
  * Device state with a companion (xen-save-devices-state,
  * xen-load-devices-state, -incoming): libxl hands over one file, so
- * emunet and the companion share it. Layout:
- *   offset 0   emunet's blob (include/emunet/devstate.h: "EMUNETDS"
- *              header with its payload length, sections, CRC trailer);
- *   after it   the companion's own state, unchanged, to the end.
- * The blob is self-delimiting, so each side reads exactly its part: on
- * save emunet writes its blob at the descriptor's offset and then lets
- * the companion write; its descriptor is the same open file (add-fd was
- * forwarded with the descriptor), so it continues where the blob ended.
- * On load emunet reads exactly its blob and the companion reads on from
- * there. A plain filename is opened by emunet, and the companion gets
- * that descriptor, positioned after the blob, as a private fd set
- * (add-fd, the command with filename "/dev/fdset/K", remove-fd).
+ * emunet and the companion share it. Layout (include/emunet/devstate.h):
+ *   offset 0    the companion's own state, unchanged (QEMU's device
+ *               state stream, up to its QEMU_VM_EOF);
+ *   after it    emunet's blob ("EMUNETDS" header with its payload
+ *               length, sections, CRC);
+ *   last 24     emunet's file trailer (CRC-32, blob length, version,
+ *               "EMUNETTR"), which locates the blob from the end.
+ * The companion's part must come first. QEMU opens "/dev/fdset/N" with
+ * O_WRONLY|O_CREAT|O_TRUNC for xen-save-devices-state and applies
+ * O_TRUNC to its dup of the shared descriptor with ftruncate(fd, 0)
+ * (qemu_dup_flags), so anything written before would be erased; it
+ * then writes from the shared offset. On load it reads its stream from
+ * the shared offset (0: libxl opened the file) and ignores what follows
+ * its QEMU_VM_EOF (libxl sets suppress-vmdesc=on). So a save goes to
+ * the companion first (QMP_OWN_LAST); only when it answered success
+ * does emunet append its blob and trailer at the end of the file (pwrite
+ * at its size), and the client hears back after both parts, or gets one
+ * error. A load is emunet's part first (QMP_OWN_FIRST: a bad file is
+ * refused before the companion reads it), read with pread from the
+ * trailer only, so the shared offset stays where the companion's stream
+ * starts; -incoming fd:N likewise (core/main.c). Without a companion the
+ * file is the blob and trailer alone, and one reader serves both. A
+ * plain filename is opened by emunet, and the companion gets that
+ * descriptor as a private fd set (add-fd, the command with filename
+ * "/dev/fdset/K", remove-fd).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +66,7 @@ static const struct {
     {"query-block", QMP_OWN_FALLBACK},
     {"query-blockstats", QMP_OWN_FALLBACK},
     /* Both parts of the shared file (see the file comment). */
-    {"xen-save-devices-state", QMP_OWN_FIRST},
+    {"xen-save-devices-state", QMP_OWN_LAST},
     {"xen-load-devices-state", QMP_OWN_FIRST},
     /* The companion's fd set ids are the ones clients see. */
     {"add-fd", QMP_OWN_BOTH},
@@ -509,51 +522,73 @@ static char *qmp_cmd_query_emunet(QmpMonitor *mon, JsonObject *args,
 /* ---- device state ---- */
 
 /*
- * A plain file with a companion: emunet opens it, does its part, and
- * the companion gets the descriptor, positioned after emunet's blob, as
- * a private fd set (see the file comment).
+ * The companion gets `fd` (a file emunet opened) as a private fd set,
+ * named in the command it is forwarded instead of the client's filename.
  */
-static bool qmp_devices_state_shared(QmpMonitor *mon, const char *filename,
-                                     bool save, GError **errp)
+static bool qmp_devices_state_private(QmpMonitor *mon, int fd, char **errdesc)
 {
-    int flags = save ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY;
-    int fd = open(filename, flags | O_CLOEXEC, 0600);
     g_autofree char *args = NULL;
-    gint64 id;
-    bool ok;
+    gint64 id = qmp_next_private_fdset++;
 
-    if (fd < 0) {
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "device state file %s: cannot %s: %s", filename,
-                    save ? "create" : "open", g_strerror(errno));
+    args = g_strdup_printf("{\"fdset-id\": %" G_GINT64_FORMAT "}", id);
+    if (!mon->ops->companion_command ||
+        !mon->ops->companion_command(mon->opaque, "add-fd", args, fd)) {
+        *errdesc = g_strdup("the companion device model is not answering");
         return false;
     }
-    ok = save ? mon->ops->save_devices(mon->opaque, fd, NULL, errp)
-              : mon->ops->load_devices(mon->opaque, fd, NULL, errp);
-    if (ok) {
-        id = qmp_next_private_fdset++;
-        args = g_strdup_printf("{\"fdset-id\": %" G_GINT64_FORMAT "}", id);
-        ok = mon->ops->companion_command &&
-             mon->ops->companion_command(mon->opaque, "add-fd", args, fd);
-        if (!ok) {
-            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                        "the companion device model is not answering");
-        } else {
-            mon->fwd_filename =
-                g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, id);
-            mon->fwd_private_fdset = id;
-        }
-    } else {
-        g_prefix_error(errp, "device state file %s: ", filename);
+    mon->fwd_filename = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, id);
+    mon->fwd_private_fdset = id;
+    return true;
+}
+
+/* The save's after phase: emunet's part after the companion's stream. */
+static bool qmp_devices_state_append(QmpMonitor *mon, const char *filename,
+                                     char **errdesc)
+{
+    GError *err = NULL;
+
+    if (mon->fwd_own_fd < 0) {
+        *errdesc = g_strdup_printf("%s: emunet's part: no descriptor kept",
+                                   filename);
+        return false;
     }
-    close(fd);
-    return ok;
+    if (!mon->ops->save_devices(mon->opaque, mon->fwd_own_fd, NULL, &err)) {
+        *errdesc = g_strdup_printf("%s: emunet's part, after the "
+                                   "companion's: %s",
+                                   filename, err->message);
+        g_error_free(err);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The save's before phase: keep a descriptor for emunet's part (fd, an
+ * fd set's, is duplicated; a file emunet opened is taken) and let the
+ * companion write first.
+ */
+static bool qmp_devices_state_prepare(QmpMonitor *mon, int fd, bool opened,
+                                      char **errdesc)
+{
+    if (opened && !qmp_devices_state_private(mon, fd, errdesc)) {
+        close(fd);
+        return false;
+    }
+    mon->fwd_own_fd = opened ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mon->fwd_own_fd < 0) {
+        *errdesc = g_strdup_printf("cannot duplicate a descriptor: %s",
+                                   g_strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 /*
  * xen-save-devices-state {"filename", "live"?} and
- * xen-load-devices-state {"filename"} (contract 1.8): emunet's part;
- * with a companion the command is forwarded afterwards.
+ * xen-load-devices-state {"filename"} (contract 1.8), in the phases of
+ * qmp_relay_first (layout in the file comment). Save: alone, emunet's
+ * part into the emptied file; before, only preparation; after, emunet's
+ * part appended. Load (QMP_OWN_FIRST): emunet's part, alone or before.
  */
 static char *qmp_cmd_devices_state(QmpMonitor *mon, JsonObject *args, bool save,
                                    char **errdesc)
@@ -562,8 +597,8 @@ static char *qmp_cmd_devices_state(QmpMonitor *mon, JsonObject *args, bool save,
     g_autoptr(GList) members = args ? json_object_get_members(args) : NULL;
     const char *filename;
     GError *err = NULL;
+    bool companion, opened = false, ok;
     int fd = -1;
-    bool ok;
 
     for (GList *l = members; l; l = l->next) {
         if (strcmp(l->data, "filename") != 0 &&
@@ -585,26 +620,56 @@ static char *qmp_cmd_devices_state(QmpMonitor *mon, JsonObject *args, bool save,
         *errdesc = g_strdup("device state is not supported here");
         return NULL;
     }
+    if (save && mon->fwd_reply) {
+        return qmp_devices_state_append(mon, filename, errdesc)
+                   ? g_strdup("{}")
+                   : NULL;
+    }
+    companion = qmp_has_companion(mon);
     if (g_str_has_prefix(filename, "/dev/fdset/")) {
-        /* At the descriptor's offset; a companion's copy continues. */
         fd = qmp_fdset_lookup(filename, save, errdesc);
         if (fd < 0) {
             return NULL;
         }
-    } else if (qmp_has_companion(mon)) {
-        ok = qmp_devices_state_shared(mon, filename, save, &err);
-        goto out;
+    } else if (companion) {
+        fd = open(filename,
+                  (save ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY) | O_CLOEXEC,
+                  0600);
+        if (fd < 0) {
+            *errdesc = g_strdup_printf("device state file %s: cannot %s: %s",
+                                       filename, save ? "create" : "open",
+                                       g_strerror(errno));
+            return NULL;
+        }
+        opened = true;
+    }
+    if (save && companion) {
+        return qmp_devices_state_prepare(mon, fd, opened, errdesc)
+                   ? g_strdup("{}")
+                   : NULL;
+    }
+    /* Alone, emunet is the whole device model: as QEMU's O_TRUNC. */
+    if (save && fd >= 0 && ftruncate(fd, 0) < 0) {
+        *errdesc = g_strdup_printf("%s: cannot truncate (emunet's state "
+                                   "needs a regular file): %s",
+                                   filename, g_strerror(errno));
+        return NULL;
     }
     ok = save ? mon->ops->save_devices(mon->opaque, fd, filename, &err)
               : mon->ops->load_devices(mon->opaque, fd, filename, &err);
-out:
-    if (!ok) {
-        *errdesc =
-            g_strdup(err ? err->message : "device state is not supported here");
-        g_clear_error(&err);
-        return NULL;
+    if (!ok && opened) {
+        g_prefix_error(&err, "device state file %s: ", filename);
     }
-    return g_strdup("{}");
+    if (ok && opened) {
+        ok = qmp_devices_state_private(mon, fd, errdesc);
+    } else if (!ok) {
+        *errdesc = g_strdup(err->message);
+        g_error_free(err);
+    }
+    if (opened) {
+        close(fd);
+    }
+    return ok ? g_strdup("{}") : NULL;
 }
 
 static char *qmp_cmd_xen_save(QmpMonitor *mon, JsonObject *args,
@@ -643,7 +708,7 @@ bool qmp_relay_forward(QmpMonitor *mon, const char *name, JsonNode *argnode,
     return true;
 }
 
-/* The command `obj` with arguments.filename replaced (QMP_OWN_FIRST). */
+/* The command `obj` with arguments.filename replaced (fwd_filename). */
 static char *qmp_rewrite_filename(JsonObject *obj, const char *filename)
 {
     JsonObject *args = json_object_get_object_member(obj, "arguments");
@@ -699,12 +764,16 @@ void qmp_relay_first(QmpMonitor *mon, const QmpCmd *cmd, JsonObject *obj,
     if (!qmp_relay_forward(mon, cmd->name, argnode, id, text, len)) {
         g_clear_pointer(&mon->fwd_filename, g_free);
         mon->fwd_private_fdset = -1;
+        if (mon->fwd_own_fd >= 0) {
+            close(mon->fwd_own_fd);
+            mon->fwd_own_fd = -1;
+        }
         qmp_send_error(mon, "GenericError",
                        "the companion device model is not answering", id);
     }
 }
 
-/* Emunet's own fd set for the companion (QMP_OWN_FIRST) is done with. */
+/* Emunet's own fd set for the companion (fwd_private_fdset) is done. */
 static void qmp_remove_private_fdset(QmpMonitor *mon)
 {
     g_autofree char *args = NULL;
@@ -729,6 +798,10 @@ void qmp_relay_clear(QmpMonitor *mon)
     g_clear_pointer(&mon->fwd_filename, g_free);
     /* In order after the command: the companion is done with it then. */
     qmp_remove_private_fdset(mon);
+    if (mon->fwd_own_fd >= 0) {
+        close(mon->fwd_own_fd);
+        mon->fwd_own_fd = -1;
+    }
     qmp_fds_close(&mon->fwd_fds);
 }
 
@@ -760,7 +833,9 @@ void qmp_monitor_forward_done(QmpMonitor *mon, guint64 session, bool ok,
         return;
     }
     cmd = qmp_find_cmd(mon->fwd_name);
-    if (ok && cmd && qmp_libxl_owner(cmd->name) == QMP_OWN_BOTH) {
+    if (ok && cmd &&
+        (qmp_libxl_owner(cmd->name) == QMP_OWN_BOTH ||
+         qmp_libxl_owner(cmd->name) == QMP_OWN_LAST)) {
         /* The companion did it; now emunet's side of it. */
         JsonObject *args =
             mon->fwd_args && JSON_NODE_HOLDS_OBJECT(mon->fwd_args)

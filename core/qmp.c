@@ -40,6 +40,8 @@ typedef struct QmpQueued {
 
 /* Process-wide state shared by the monitors. */
 static QmpRunState qmp_runstate;
+static QmpRunFn *qmp_run_fn;
+static void *qmp_run_opaque;
 static char *qmp_version_override;
 static unsigned qmp_nr_cpus = 1;
 static GList *qmp_monitors; /* QmpMonitor * */
@@ -51,7 +53,18 @@ static const char *qmp_version(void)
 
 void qmp_set_runstate(QmpRunState state)
 {
+    bool was = qmp_runstate == QMP_RUN_RUNNING;
+
     qmp_runstate = state;
+    if (was != (state == QMP_RUN_RUNNING) && qmp_run_fn) {
+        qmp_run_fn(qmp_run_opaque, state == QMP_RUN_RUNNING);
+    }
+}
+
+void qmp_set_run_handler(QmpRunFn *fn, void *opaque)
+{
+    qmp_run_fn = fn;
+    qmp_run_opaque = opaque;
 }
 
 QmpRunState qmp_get_runstate(void)
@@ -309,12 +322,9 @@ static void qmp_change_runstate(QmpMonitor *mon, bool running)
 {
     bool was = qmp_runstate == QMP_RUN_RUNNING;
 
-    qmp_runstate = running ? QMP_RUN_RUNNING : QMP_RUN_PAUSED;
+    qmp_set_runstate(running ? QMP_RUN_RUNNING : QMP_RUN_PAUSED);
     if (was == running) {
         return;
-    }
-    if (mon->ops->set_running) {
-        mon->ops->set_running(mon->opaque, running);
     }
     /* busy: the companion did it (forward_done), its event is relayed. */
     if (!mon->busy) {
@@ -532,7 +542,8 @@ static void qmp_dispatch(QmpMonitor *mon, JsonObject *obj, const char *text,
     cmd = qmp_find_cmd(name);
     /* Commands emunet does not know are the companion's. */
     owner = cmd ? qmp_libxl_owner(cmd->name) : QMP_OWN_FALLBACK;
-    if (owner == QMP_OWN_FIRST && qmp_has_companion(mon)) {
+    if ((owner == QMP_OWN_FIRST || owner == QMP_OWN_LAST) &&
+        qmp_has_companion(mon)) {
         qmp_relay_first(mon, cmd, obj, args, argnode, id, text, len);
         return;
     }
@@ -868,6 +879,7 @@ QmpMonitor *qmp_monitor_new(Chardev *chr, const QmpOps *ops, void *opaque)
     mon->opaque = opaque;
     mon->buf = g_string_new(NULL);
     mon->fwd_private_fdset = -1;
+    mon->fwd_own_fd = -1;
     g_queue_init(&mon->queued);
     chardev_set_handlers(chr, qmp_chr_read, qmp_chr_event, mon);
     qmp_monitors = g_list_append(qmp_monitors, mon);

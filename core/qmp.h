@@ -21,11 +21,12 @@
  * qmp_capabilities and quit stay emunet's; cont, stop, system_reset,
  * xen-set-global-dirty-log, add-fd and remove-fd go to the companion
  * and, when it succeeds, take effect in emunet too (emunet keeps its own
- * copy of an fd set's descriptor); xen-save/load-devices-state do
- * emunet's part of the shared file first, then the companion's (the
- * file layout is in core/qmp-libxl.c). A monitor handles one command at
- * a time, as QEMU's: input arriving while a forwarded command is pending
- * waits (at most QMP_MAX_QUEUED commands).
+ * copy of an fd set's descriptor); xen-save-devices-state goes to the
+ * companion first and emunet appends its part after the companion's,
+ * xen-load-devices-state reads emunet's part first (the file layout is
+ * in core/qmp-libxl.c). A monitor handles one command at a time, as
+ * QEMU's: input arriving while a forwarded command is pending waits (at
+ * most QMP_MAX_QUEUED commands).
  */
 #ifndef EMUNET_QMP_H
 #define EMUNET_QMP_H
@@ -61,8 +62,6 @@ typedef struct QmpOps {
      */
     bool (*companion_command)(void *opaque, const char *execute,
                               const char *args_json, int fd);
-    /* set_running: cont/stop changed the run state. Optional. */
-    void (*set_running)(void *opaque, bool running);
     /*
      * set_dirty_log: xen-set-global-dirty-log; false with errp set when
      * it cannot be done. Optional (then only recorded).
@@ -74,9 +73,11 @@ typedef struct QmpOps {
      */
     char *(*query_emunet)(void *opaque);
     /*
-     * xen-save-devices-state / xen-load-devices-state: write or read the
-     * device state (include/emunet/devstate.h) at fd's current offset
-     * when fd >= 0 (exactly one blob), else at `filename`; false with
+     * xen-save-devices-state / xen-load-devices-state: with fd >= 0,
+     * append the device state (include/emunet/devstate.h: blob and
+     * file trailer) at the end of fd's file, or find it from the
+     * trailer there, with pwrite/pread (fd's offset is neither used nor
+     * moved); else create `filename` with it, or read it. False with
      * errp set on failure (a failed load changes nothing). Optional
      * (then the commands fail).
      */
@@ -98,6 +99,15 @@ typedef enum QmpRunState {
 
 void qmp_set_runstate(QmpRunState state);
 QmpRunState qmp_get_runstate(void);
+
+/*
+ * Told whenever the run state changes between running and not running,
+ * whoever changed it (cont, stop, the companion's STOP and RESUME): main
+ * keeps the machine in step (machine_set_running). One per process;
+ * NULL: none.
+ */
+typedef void QmpRunFn(void *opaque, bool running);
+void qmp_set_run_handler(QmpRunFn *fn, void *opaque);
 
 /*
  * The "version" object of the greeting and query-version (JSON text,

@@ -97,12 +97,62 @@ static void qtest_ok(Qtest *q)
     qtest_send(q, "OK\n", 3);
 }
 
+static const char qtest_hex_digits[] = "0123456789abcdef";
+
+/*
+ * "OK 0x" and `value` in hex, at least `digits` digits: printf's "%0Nx"
+ * for the replies of register reads, the hottest ones, without printf
+ * or an allocation.
+ */
+static void qtest_reply_hex(Qtest *q, uint64_t value, unsigned digits)
+{
+    char buf[sizeof("OK 0x") - 1 + 16 + 1];
+    unsigned n = digits;
+
+    while (n < 16 && (value >> (4 * n)) != 0) {
+        n++;
+    }
+    memcpy(buf, "OK 0x", 5);
+    for (unsigned i = 0; i < n; i++) {
+        buf[5 + i] = qtest_hex_digits[(value >> (4 * (n - 1 - i))) & 0xf];
+    }
+    buf[5 + n] = '\n';
+    qtest_send(q, buf, 6 + n);
+}
+
 /* ---- numbers, as QEMU's qemu_strtou64/qemu_strtoi64 with base 0 ---- */
+
+static int qtest_xdigit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
 
 static bool qtest_parse_u64(const char *s, uint64_t *out)
 {
     char *end;
 
+    /*
+     * What clients send nearly always, "0x" and at most 16 hex digits,
+     * parsed here (the same value strtoull gives: it cannot overflow);
+     * everything else by strtoull itself.
+     */
+    if (s && s[0] == '0' && (s[1] | 0x20) == 'x' && s[2]) {
+        uint64_t v = 0;
+        size_t i;
+        int d;
+
+        for (i = 2; i < 18 && (d = qtest_xdigit(s[i])) >= 0; i++) {
+            v = v << 4 | (uint64_t)d;
+        }
+        if (s[i] == '\0') {
+            *out = v;
+            return true;
+        }
+    }
     if (!s || !*s || g_ascii_isspace(*s)) {
         return false;
     }
@@ -386,8 +436,9 @@ static void qtest_cmd_in(Qtest *q, char **argv, int argc)
                     argv[0], addr);
         return;
     }
-    qtest_sendf(q, "OK 0x%04x\n",
-                (uint32_t)iobus_read(q->t.iobus, IO_SPACE_PIO, addr, size));
+    qtest_reply_hex(q,
+                    (uint32_t)iobus_read(q->t.iobus, IO_SPACE_PIO, addr, size),
+                    4);
 }
 
 static void qtest_cmd_writex(Qtest *q, char **argv, int argc)
@@ -414,8 +465,8 @@ static void qtest_cmd_readx(Qtest *q, char **argv, int argc)
         qtest_fail_arg(q, argv[0], argv[1]);
         return;
     }
-    qtest_sendf(q, "OK 0x%016" PRIx64 "\n",
-                qtest_cpu_read(q, addr, qtest_size_suffix(argv[0], 4)));
+    qtest_reply_hex(q, qtest_cpu_read(q, addr, qtest_size_suffix(argv[0], 4)),
+                    16);
 }
 
 /* Parse ADDR SIZE of a bulk command. */
@@ -435,7 +486,6 @@ static bool qtest_parse_range(Qtest *q, char **argv, uint64_t *addr,
 
 static void qtest_cmd_read(Qtest *q, char **argv, int argc)
 {
-    static const char hex[] = "0123456789abcdef";
     uint64_t addr, len;
     uint8_t *data, *reply;
 
@@ -456,8 +506,8 @@ static void qtest_cmd_read(Qtest *q, char **argv, int argc)
         qtest_mem_access(q, addr, data, len, false);
         memcpy(reply, "OK 0x", 5);
         for (uint64_t i = 0; i < len; i++) {
-            reply[5 + 2 * i] = hex[data[i] >> 4];
-            reply[6 + 2 * i] = hex[data[i] & 0xf];
+            reply[5 + 2 * i] = qtest_hex_digits[data[i] >> 4];
+            reply[6 + 2 * i] = qtest_hex_digits[data[i] & 0xf];
         }
         reply[5 + 2 * len] = '\n';
         qtest_send(q, (char *)reply, len * 2 + 6);
@@ -489,11 +539,6 @@ static void qtest_cmd_b64read(Qtest *q, char **argv, int argc)
     g_free(data);
 }
 
-static int qtest_hexval(char c)
-{
-    return g_ascii_xdigit_value(c);
-}
-
 static void qtest_cmd_write(Qtest *q, char **argv, int argc)
 {
     uint64_t addr, len;
@@ -510,7 +555,7 @@ static void qtest_cmd_write(Qtest *q, char **argv, int argc)
         return;
     }
     for (size_t i = 2; i < hexlen; i++) {
-        if (qtest_hexval(hexdata[i]) < 0) {
+        if (qtest_xdigit(hexdata[i]) < 0) {
             qtest_sendf(q, "FAIL write: invalid hex digit in data\n");
             return;
         }
@@ -525,8 +570,8 @@ static void qtest_cmd_write(Qtest *q, char **argv, int argc)
     /* Data shorter than SIZE is zero-filled at the end, as in QEMU. */
     for (uint64_t i = 0; i < len; i++) {
         if (i * 2 + 4 <= hexlen) {
-            data[i] = (uint8_t)(qtest_hexval(hexdata[i * 2 + 2]) << 4 |
-                                qtest_hexval(hexdata[i * 2 + 3]));
+            data[i] = (uint8_t)(qtest_xdigit(hexdata[i * 2 + 2]) << 4 |
+                                qtest_xdigit(hexdata[i * 2 + 3]));
         } else {
             data[i] = 0;
         }
@@ -737,7 +782,8 @@ static void qtest_handle_line(void *opaque, char *line, size_t len)
     for (size_t i = 0; i < G_N_ELEMENTS(qtest_cmds); i++) {
         const QtestCmd *cmd = &qtest_cmds[i];
 
-        if (strcmp(cmd->name, argv[0]) != 0) {
+        /* The first letter first: most names differ there already. */
+        if (cmd->name[0] != argv[0][0] || strcmp(cmd->name, argv[0]) != 0) {
             continue;
         }
         if (argc - 1 < cmd->min_args) {

@@ -18,6 +18,14 @@
  * limit): such addresses fail without asking Xen.
  */
 #define XEN_GMEM_GPA_LIMIT (1ULL << 52)
+/*
+ * Buckets one DMA of at most XEN_GMEM_MAX_DMA bytes can touch. All of
+ * them are mapped before the copy; each just used is the most recently
+ * used, so while they number no more than the cache holds, mapping the
+ * next never evicts an earlier one.
+ */
+#define XEN_GMEM_MAX_PIECES (XEN_GMEM_MAX_DMA / XEN_GMEM_BUCKET_SIZE + 1)
+G_STATIC_ASSERT(XEN_GMEM_MAX_PIECES <= XEN_GMEM_MAX_BUCKETS);
 
 typedef struct XenMapBucket {
     /* gpa >> XEN_GMEM_BUCKET_SHIFT; the hash key points here. */
@@ -42,6 +50,8 @@ struct XenGmem {
     xenforeignmemory_handle *fmem;
     domid_t domid;
     GHashTable *buckets; /* &index -> XenMapBucket */
+    /* The bucket used last (or NULL): most DMA stays in one bucket. */
+    XenMapBucket *last;
     uint64_t tick;
     XenGmemStats stats;
     /* Log-dirty mode: pages written, not yet reported. */
@@ -141,6 +151,9 @@ static void xen_gmem_evict(XenGmem *x)
         }
     }
     if (victim) {
+        if (x->last == victim) {
+            x->last = NULL;
+        }
         xen_gmem_unmap_bucket(x, victim);
         g_hash_table_remove(x->buckets, &victim->index);
     }
@@ -148,7 +161,8 @@ static void xen_gmem_evict(XenGmem *x)
 
 /*
  * Host address of [gpa, gpa + len), which lies within one bucket, or
- * NULL if any page of it cannot be mapped.
+ * NULL if any page of it cannot be mapped. One hash lookup at most; none
+ * when the last bucket used holds it.
  */
 static uint8_t *xen_gmem_translate(XenGmem *x, hwaddr gpa, size_t len)
 {
@@ -156,23 +170,27 @@ static uint8_t *xen_gmem_translate(XenGmem *x, hwaddr gpa, size_t len)
     hwaddr off = gpa & (XEN_GMEM_BUCKET_SIZE - 1);
     unsigned first = (unsigned)(off >> XEN_GMEM_PAGE_SHIFT);
     unsigned last = (unsigned)((off + len - 1) >> XEN_GMEM_PAGE_SHIFT);
-    XenMapBucket *b = g_hash_table_lookup(x->buckets, &index);
+    XenMapBucket *b = x->last;
 
-    if (!b || !xen_gmem_pages_valid(b, first, last)) {
-        if (!b) {
-            if (g_hash_table_size(x->buckets) >= XEN_GMEM_MAX_BUCKETS) {
-                xen_gmem_evict(x);
-            }
-            b = g_new0(XenMapBucket, 1);
-            b->index = index;
-            g_hash_table_insert(x->buckets, &b->index, b);
+    if (!b || b->index != index) {
+        b = g_hash_table_lookup(x->buckets, &index);
+    }
+    if (!b) {
+        if (g_hash_table_size(x->buckets) >= XEN_GMEM_MAX_BUCKETS) {
+            xen_gmem_evict(x);
         }
-        /* New, or missing pages the guest may have populated since. */
-        xen_gmem_map_bucket(x, b);
+        b = g_new0(XenMapBucket, 1);
+        b->index = index;
+        g_hash_table_insert(x->buckets, &b->index, b);
     }
     b->last_use = ++x->tick;
+    x->last = b;
     if (!xen_gmem_pages_valid(b, first, last)) {
-        return NULL;
+        /* New, or missing pages the guest may have populated since. */
+        xen_gmem_map_bucket(x, b);
+        if (!xen_gmem_pages_valid(b, first, last)) {
+            return NULL;
+        }
     }
     return b->vaddr + off;
 }
@@ -185,9 +203,16 @@ static size_t xen_gmem_piece(hwaddr gpa, size_t len)
     return room < len ? (size_t)room : len;
 }
 
-/* Map every page of the range (false if one fails), before any copy. */
-static bool xen_gmem_check(XenGmem *x, hwaddr gpa, size_t len)
+/*
+ * Map every page of [gpa, gpa + len) before any copy, so that a DMA
+ * happens whole or not at all: host[i] is the address of the range's
+ * i-th bucket piece (xen_gmem_piece). False if a page cannot be mapped.
+ */
+static bool xen_gmem_map_range(XenGmem *x, hwaddr gpa, size_t len,
+                               uint8_t *host[XEN_GMEM_MAX_PIECES])
 {
+    unsigned i = 0;
+
     if (len > XEN_GMEM_MAX_DMA || gpa >= XEN_GMEM_GPA_LIMIT ||
         len > XEN_GMEM_GPA_LIMIT - gpa) {
         x->stats.failures++;
@@ -196,12 +221,14 @@ static bool xen_gmem_check(XenGmem *x, hwaddr gpa, size_t len)
     while (len > 0) {
         size_t n = xen_gmem_piece(gpa, len);
 
-        if (!xen_gmem_translate(x, gpa, n)) {
+        host[i] = xen_gmem_translate(x, gpa, n);
+        if (!host[i]) {
             x->stats.failures++;
             log_trace(LOG_XEN, "dma to unmappable guest page at 0x%" PRIx64,
                       gpa);
             return false;
         }
+        i++;
         gpa += n;
         len -= n;
     }
@@ -211,20 +238,16 @@ static bool xen_gmem_check(XenGmem *x, hwaddr gpa, size_t len)
 static bool xen_gmem_read(GuestMem *gm, hwaddr gpa, void *buf, size_t len)
 {
     XenGmem *x = xen_gmem_of(gm);
+    uint8_t *host[XEN_GMEM_MAX_PIECES];
     uint8_t *out = buf;
 
-    if (!xen_gmem_check(x, gpa, len)) {
+    if (!xen_gmem_map_range(x, gpa, len, host)) {
         return false;
     }
-    while (len > 0) {
+    for (unsigned i = 0; len > 0; i++) {
         size_t n = xen_gmem_piece(gpa, len);
-        /* Already mapped by the check: bounded buckets hold the range. */
-        uint8_t *p = xen_gmem_translate(x, gpa, n);
 
-        if (!p) {
-            return false;
-        }
-        memcpy(out, p, n);
+        memcpy(out, host[i], n);
         out += n;
         gpa += n;
         len -= n;
@@ -326,23 +349,20 @@ static bool xen_gmem_write(GuestMem *gm, hwaddr gpa, const void *buf,
                            size_t len)
 {
     XenGmem *x = xen_gmem_of(gm);
+    uint8_t *host[XEN_GMEM_MAX_PIECES];
     const uint8_t *in = buf;
 
-    if (!xen_gmem_check(x, gpa, len)) {
+    if (!xen_gmem_map_range(x, gpa, len, host)) {
         return false;
     }
-    while (len > 0) {
+    for (unsigned i = 0; len > 0; i++) {
         size_t n = xen_gmem_piece(gpa, len);
-        uint8_t *p = xen_gmem_translate(x, gpa, n);
 
-        if (!p) {
-            return false;
-        }
         if (n == 1) {
             /* A status byte the guest polls: exactly one store (gmem.h). */
-            __atomic_store_n(p, *in, __ATOMIC_RELAXED);
+            __atomic_store_n(host[i], *in, __ATOMIC_RELAXED);
         } else {
-            memcpy(p, in, n);
+            memcpy(host[i], in, n);
         }
         if (x->dirty_src) {
             xen_gmem_mark_dirty(x, gpa, n);
@@ -360,6 +380,7 @@ void xen_gmem_invalidate(GuestMem *gm)
     GHashTableIter it;
     gpointer key, value;
 
+    x->last = NULL;
     g_hash_table_iter_init(&it, x->buckets);
     while (g_hash_table_iter_next(&it, &key, &value)) {
         xen_gmem_unmap_bucket(x, value);

@@ -10,6 +10,9 @@
  *    again (the guest may have populated it since);
  *  - at most XEN_GMEM_MAX_BUCKETS buckets are mapped; the least recently
  *    used goes first;
+ *  - a DMA looks up each bucket it touches once (not at all when it is
+ *    the bucket used last), maps every page before copying a byte, then
+ *    copies through the addresses it found;
  *  - xen_gmem_invalidate (IOREQ_TYPE_INVALIDATE) unmaps everything, so
  *    the cache never pins memory the guest gave back. No mapping is in
  *    use across calls (GuestMem copies), so nothing has to survive.

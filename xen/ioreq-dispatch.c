@@ -365,27 +365,38 @@ IoreqResult ioreq_dispatch(const IoreqDispatch *d, ioreq_t *req)
     return res;
 }
 
+bool ioreq_slot_take(volatile ioreq_t *slot, ioreq_t *req)
+{
+    if (slot->state != STATE_IOREQ_READY) {
+        return false;
+    }
+    /* Read the request only after seeing READY (Xen wrote it first). */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    *req = *slot;
+    slot->state = STATE_IOREQ_INPROCESS;
+    return true;
+}
+
+void ioreq_slot_finish(volatile ioreq_t *slot, const ioreq_t *req)
+{
+    if (req->dir == IOREQ_READ) {
+        slot->data = req->data;
+    }
+    /* The answer must be visible before the state that publishes it. */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    slot->state = STATE_IORESP_READY;
+}
+
 bool ioreq_slot_serve(volatile ioreq_t *slot,
                       void (*handle)(void *opaque, ioreq_t *req),
                       void *opaque)
 {
     ioreq_t req;
 
-    if (slot->state != STATE_IOREQ_READY) {
+    if (!ioreq_slot_take(slot, &req)) {
         return false;
     }
-    /* Read the request only after seeing READY (Xen wrote it first). */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    req = *slot;
-    slot->state = STATE_IOREQ_INPROCESS;
-
     handle(opaque, &req);
-
-    if (req.dir == IOREQ_READ) {
-        slot->data = req.data;
-    }
-    /* The answer must be visible before the state that publishes it. */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    slot->state = STATE_IORESP_READY;
+    ioreq_slot_finish(slot, &req);
     return true;
 }

@@ -106,6 +106,15 @@ bool ioreq_slot_serve(volatile ioreq_t *slot,
                       void (*handle)(void *opaque, ioreq_t *req),
                       void *opaque);
 
+/*
+ * ioreq_slot_serve in two halves, for a request whose answer comes later
+ * (ioreq.h, ioreq_server_complete): take does the first half (READY:
+ * barrier, private copy, INPROCESS; false in any other state), finish
+ * the second (a read's data, barrier, IORESP_READY) for that copy.
+ */
+bool ioreq_slot_take(volatile ioreq_t *slot, ioreq_t *req);
+void ioreq_slot_finish(volatile ioreq_t *slot, const ioreq_t *req);
+
 /* Short name of an ioreq type for messages ("pio", "copy", ...). */
 const char *ioreq_type_name(unsigned type);
 

@@ -42,6 +42,9 @@ struct IoreqServer {
     const IoreqServerOps *ops;
     void *opaque;
     uint64_t completed;
+    /* Per vCPU: the request handle left in process, and whether one is. */
+    ioreq_t *held;
+    bool *holding;
 };
 
 static IoreqServer *volatile ioreq_live[IOREQ_LIVE_MAX];
@@ -287,6 +290,8 @@ IoreqServer *ioreq_server_new(XenHost *host, GError **errp)
         s->local_port[i] = -1;
     }
     s->port_vcpu = g_hash_table_new(g_direct_hash, g_direct_equal);
+    s->held = g_new0(ioreq_t, host->nr_vcpus);
+    s->holding = g_new0(bool, host->nr_vcpus);
     /* A NIC needs no buffered ring (and so gets no TIMEOFFSET), §3.6. */
     if (XEN_CALL(xendevicemodel_create_ioreq_server(
             host->dmod, host->domid, HVM_IOREQSRV_BUFIOREQ_OFF, &s->id)) <
@@ -385,17 +390,11 @@ bool ioreq_server_map_range(IoreqServer *s, bool is_mmio, hwaddr base,
 
 /* ---- serving ---- */
 
-/* Serve vCPU `vcpu`'s slot and tell it the answer is there. */
-static void ioreq_server_handle_slot(IoreqServer *s, unsigned vcpu)
+/* Publish vCPU `vcpu`'s answer `req` and tell it the answer is there. */
+static void ioreq_server_answer(IoreqServer *s, unsigned vcpu,
+                                const ioreq_t *req)
 {
-    volatile ioreq_t *slot = &s->slots[vcpu];
-
-    if (!ioreq_slot_serve(slot, s->ops->handle, s->opaque)) {
-        /* Spurious, or already answered: nothing to do. */
-        log_trace(LOG_XEN, "vcpu %u: event with slot in state %u", vcpu,
-                  (unsigned)slot->state);
-        return;
-    }
+    ioreq_slot_finish(&s->slots[vcpu], req);
     s->completed++;
     if (XEN_CALL(xenevtchn_notify(s->host->xce, s->local_port[vcpu])) < 0) {
         log_error("xen: vcpu %u: cannot notify port %d: %s", vcpu,
@@ -403,9 +402,55 @@ static void ioreq_server_handle_slot(IoreqServer *s, unsigned vcpu)
     }
 }
 
+/* Serve vCPU `vcpu`'s slot, now or (handle says so) later. */
+static void ioreq_server_handle_slot(IoreqServer *s, unsigned vcpu)
+{
+    volatile ioreq_t *slot = &s->slots[vcpu];
+    ioreq_t req;
+
+    if (s->holding[vcpu] || !ioreq_slot_take(slot, &req)) {
+        /* Spurious, or already answered: nothing to do. */
+        log_trace(LOG_XEN, "vcpu %u: event with slot in state %u", vcpu,
+                  (unsigned)slot->state);
+        return;
+    }
+    if (!s->ops->handle(s->opaque, vcpu, &req)) {
+        s->held[vcpu] = req;
+        s->holding[vcpu] = true;
+        return;
+    }
+    ioreq_server_answer(s, vcpu, &req);
+}
+
+void ioreq_server_complete(IoreqServer *s, unsigned vcpu, uint64_t data)
+{
+    ioreq_t req;
+
+    if (vcpu >= s->host->nr_vcpus || !s->holding[vcpu]) {
+        return;
+    }
+    s->holding[vcpu] = false;
+    /* Shut down meanwhile: the null handler's answer went out already. */
+    if (!s->created || s->slots[vcpu].state != STATE_IOREQ_INPROCESS) {
+        return;
+    }
+    req = s->held[vcpu];
+    if (req.dir == IOREQ_READ) {
+        req.data = req.size >= 8 ? data : data & ((1ULL << (8 * req.size)) - 1);
+    }
+    ioreq_server_answer(s, vcpu, &req);
+}
+
+/*
+ * No request can be served any more: take the server out of Xen at once
+ * (a vCPU must not wait on it while the process winds down), say why in
+ * one line and let the owner stop.
+ */
 static void ioreq_server_fail(IoreqServer *s, const char *why)
 {
-    log_error("xen: domain %u: %s", s->host->domid, why);
+    log_error("xen: domain %u: %s; ioreq server %u destroyed", s->host->domid,
+              why, s->id);
+    ioreq_server_shutdown(s, false);
     s->ops->fatal(s->opaque, why);
 }
 
@@ -487,6 +532,13 @@ bool ioreq_server_start(IoreqServer *s, GMainContext *ctx,
                               "no event channel file descriptor");
     }
     s->source = g_unix_fd_source_new(fd, G_IO_IN);
+    /*
+     * Without this GLib blocks the source around every dispatch: it takes
+     * the fd out of the poll set and puts it back (two wakeup-eventfd
+     * writes and a read per ioreq). Nothing below the callback iterates
+     * the main context, so the recursion it guards against cannot happen.
+     */
+    g_source_set_can_recurse(s->source, TRUE);
     g_source_set_callback(s->source, G_SOURCE_FUNC(ioreq_server_on_event), s,
                           NULL);
     g_source_attach(s->source, ctx);
@@ -520,6 +572,8 @@ void ioreq_server_free(IoreqServer *s)
         xenforeignmemory_unmap(h->fmem, s->gfn_map, 1);
     }
     g_hash_table_destroy(s->port_vcpu);
+    g_free(s->held);
+    g_free(s->holding);
     g_free(s->local_port);
     g_free(s);
 }

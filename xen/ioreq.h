@@ -21,13 +21,17 @@ typedef struct IoreqServer IoreqServer;
 
 typedef struct IoreqServerOps {
     /*
-     * Emulate one request (a private copy of the vCPU's slot) and leave a
-     * read's answer in req->data. Runs in the main loop.
+     * Emulate one request of vCPU `vcpu` (a private copy of its slot) and
+     * leave a read's answer in req->data; return true. Or return false to
+     * answer later: the request stays in process (the vCPU stays blocked)
+     * until ioreq_server_complete(). Runs in the main loop.
      */
-    void (*handle)(void *opaque, ioreq_t *req);
+    bool (*handle)(void *opaque, unsigned vcpu, ioreq_t *req);
     /*
      * The event channel failed for good: no request can be served any
-     * more. Called once, from the main loop; the owner should shut down.
+     * more. The cause is logged (one line) and the server already
+     * destroyed in Xen. Called once, from the main loop; the owner should
+     * shut down and exit with a failure status.
      */
     void (*fatal)(void *opaque, const char *why);
 } IoreqServerOps;
@@ -59,6 +63,14 @@ bool ioreq_server_map_range(IoreqServer *s, bool is_mmio, hwaddr base,
 bool ioreq_server_start(IoreqServer *s, GMainContext *ctx,
                         const IoreqServerOps *ops, void *opaque,
                         GError **errp);
+
+/*
+ * Answer the request vCPU `vcpu` was left waiting on (handle returned
+ * false) with `data` (a read's value; ignored for writes) and notify it.
+ * A no-op when nothing is pending there (the server was shut down and
+ * answered it already).
+ */
+void ioreq_server_complete(IoreqServer *s, unsigned vcpu, uint64_t data);
 
 /* Requests completed so far (all vCPUs). */
 uint64_t ioreq_server_completed(const IoreqServer *s);

@@ -26,6 +26,19 @@ struct XenIntx {
     unsigned raised[XEN_INTX_SLOTS][XEN_INTX_PINS];
 };
 
+static void xen_intx_tell(XenIntx *intx, unsigned slot, unsigned pin,
+                          bool level)
+{
+    log_trace(LOG_XEN, "INTx 00:%02x pin %c %s", slot, 'A' + pin,
+              level ? "assert" : "deassert");
+    if (XEN_CALL(xendevicemodel_set_pci_intx_level(
+            intx->host->dmod, intx->host->domid, 0, 0, (uint8_t)slot,
+            (uint8_t)pin, level ? 1 : 0)) < 0) {
+        log_error("xen: domain %u: cannot set INTx of 00:%02x pin %c: %s",
+                  intx->host->domid, slot, 'A' + pin, g_strerror(errno));
+    }
+}
+
 static void xen_intx_set(IrqLine *line, bool level)
 {
     XenIntxLine *l = line->opaque;
@@ -41,14 +54,21 @@ static void xen_intx_set(IrqLine *line, bool level)
             return;
         }
     }
-    log_trace(LOG_XEN, "INTx 00:%02x pin %c %s", l->slot, 'A' + l->pin,
-              level ? "assert" : "deassert");
-    if (XEN_CALL(xendevicemodel_set_pci_intx_level(
-            intx->host->dmod, intx->host->domid, 0, 0, l->slot, l->pin,
-            level ? 1 : 0)) < 0) {
-        log_error("xen: domain %u: cannot set INTx of 00:%02x pin %c: %s",
-                  intx->host->domid, l->slot, 'A' + l->pin,
-                  g_strerror(errno));
+    xen_intx_tell(intx, l->slot, l->pin, level);
+}
+
+void xen_intx_sync(XenIntx *intx)
+{
+    bool done[XEN_INTX_SLOTS][XEN_INTX_PINS] = {{false}};
+
+    for (guint i = 0; i < intx->lines->len; i++) {
+        XenIntxLine *l = g_ptr_array_index(intx->lines, i);
+
+        if (!done[l->slot][l->pin]) {
+            done[l->slot][l->pin] = true;
+            xen_intx_tell(intx, l->slot, l->pin,
+                          intx->raised[l->slot][l->pin] != 0);
+        }
     }
 }
 

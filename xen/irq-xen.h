@@ -23,6 +23,14 @@ XenIntx *xen_intx_new(XenHost *host);
  */
 IrqLine *xen_intx_line(XenIntx *intx, PciDevice *dev);
 
+/*
+ * Tell Xen the current level of every wire, whether or not it changed:
+ * a restored domain keeps the levels the previous device model left
+ * (Xen saves them), so a wire high there but low here would stay
+ * asserted for good. Called once before serving.
+ */
+void xen_intx_sync(XenIntx *intx);
+
 /* Free every line (they must be low or no longer used). */
 void xen_intx_free(XenIntx *intx);
 

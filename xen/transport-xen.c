@@ -26,7 +26,15 @@
 /* XenbusStateConnected (io/xenbus.h). */
 #define XEN_TRANSPORT_XENBUS_CONNECTED 4
 
-typedef struct XenTransport {
+typedef struct XenTransport XenTransport;
+
+/* A vCPU whose access a device deferred (iobus_defer). */
+typedef struct XenDeferred {
+    XenTransport *xt;
+    unsigned vcpu;
+} XenDeferred;
+
+struct XenTransport {
     Transport t; /* first: xen_transport_of() */
     XenHost *host;
     IoreqServer *srv;
@@ -44,7 +52,13 @@ typedef struct XenTransport {
     void (*vif_connected)(void *opaque, unsigned devid);
     void *vif_opaque;
     guint signal_ids[3];
-} XenTransport;
+    /* Per vCPU: the completion context of a deferred access. */
+    XenDeferred *deferred;
+    /* The VM runs (xen_transport_set_running); false from -S to cont. */
+    bool running;
+    /* Started paused: "running" is recorded when the VM first runs. */
+    bool dm_state_pending;
+};
 
 static const int xen_transport_signals[] = {SIGHUP, SIGTERM, SIGINT};
 
@@ -70,24 +84,57 @@ static void xen_transport_invalidate(void *opaque)
     xen_gmem_invalidate(xt->t.mem);
 }
 
-static void xen_transport_handle(void *opaque, ioreq_t *req)
+/* A device finished the access it deferred (iobus.h): answer the vCPU. */
+static void xen_transport_deferred_done(void *opaque, uint64_t value)
+{
+    XenDeferred *d = opaque;
+
+    ioreq_server_complete(d->xt->srv, d->vcpu, value);
+}
+
+static bool xen_transport_handle(void *opaque, unsigned vcpu, ioreq_t *req)
 {
     XenTransport *xt = opaque;
-    IoreqResult res = ioreq_dispatch(&xt->dispatch, req);
+    /* One port or MMIO access may be finished later by its device. */
+    bool single =
+        (req->type == IOREQ_TYPE_PIO || req->type == IOREQ_TYPE_COPY) &&
+        !req->data_is_ptr && req->count == 1 && vcpu < xt->host->nr_vcpus;
+    IoreqResult res;
 
+    if (single) {
+        iobus_defer_arm(xt->t.iobus, xen_transport_deferred_done,
+                        &xt->deferred[vcpu]);
+    }
+    res = ioreq_dispatch(&xt->dispatch, req);
+    if (single && iobus_defer_disarm(xt->t.iobus)) {
+        log_trace(LOG_XEN, "%s %s addr 0x%" PRIx64 " size %u: deferred",
+                  ioreq_type_name(req->type),
+                  req->dir == IOREQ_READ ? "r" : "w", req->addr, req->size);
+        return false;
+    }
     log_trace(LOG_XEN,
               "%s %s addr 0x%" PRIx64 " size %u count %u ptr %u df %u "
               "data 0x%" PRIx64 ": %d",
               ioreq_type_name(req->type), req->dir == IOREQ_READ ? "r" : "w",
               req->addr, req->size, req->count, req->data_is_ptr, req->df,
               req->data, res);
+    return true;
 }
 
+/* xen_transport_exit_status(): 1 once serving failed at run time. */
+static int xen_transport_status;
+
+int xen_transport_exit_status(void)
+{
+    return xen_transport_status;
+}
+
+/* ioreq.c has destroyed the server and logged the cause: stop, failing. */
 static void xen_transport_fatal(void *opaque, const char *why)
 {
     XenTransport *xt = opaque;
 
-    /* Shutting down destroys the server: the guest is not left waiting. */
+    xen_transport_status = 1;
     if (xt->t.loop) {
         g_main_loop_quit(xt->t.loop);
     }
@@ -203,6 +250,47 @@ static bool xen_transport_restrict(void *opaque, GError **errp)
     return true;
 }
 
+/*
+ * The VM runs for the first time after a paused start: record "running"
+ * now, as QEMU's run-state handler does. Nobody waits for it (libxl's
+ * -S start is confirmed by QMP), so failing is not fatal here.
+ */
+static void xen_transport_record_running(XenTransport *xt)
+{
+    g_autoptr(GError) err = NULL;
+
+    /* Closed by -xen-domid-restrict: its fd would be /dev/null. */
+    if (!xt->xs) {
+        log_trace(LOG_XEN, "device-model state not recorded: restricted");
+        return;
+    }
+    if (!xen_store_set_dm_state(xt->xs, "running", &err)) {
+        log_trace(LOG_XEN, "%s", err->message);
+    }
+}
+
+void xen_transport_set_running(Transport *t, bool running)
+{
+    XenTransport *xt;
+
+    if (!t || t->ops != &xen_transport_ops) {
+        return;
+    }
+    xt = xen_transport_of(t);
+    xt->running = running;
+    if (running && xt->dm_state_pending) {
+        xt->dm_state_pending = false;
+        xen_transport_record_running(xt);
+    }
+}
+
+void xen_transport_state_loaded(Transport *t)
+{
+    if (t && t->ops == &xen_transport_ops) {
+        xen_intx_sync(xen_transport_of(t)->intx);
+    }
+}
+
 /* ---- TransportOps ---- */
 
 static bool xen_transport_start(Transport *t, GError **errp)
@@ -218,13 +306,20 @@ static bool xen_transport_start(Transport *t, GError **errp)
         .invalidate = xen_transport_invalidate,
         .opaque = xt,
     };
-    /* Enabled only now: every NIC's function is registered (§6). */
+    /*
+     * Enabled only now: every NIC's function is registered (§6). Started
+     * paused (-S), "running" waits for the VM to run (set_running).
+     */
     if (!ioreq_server_start(xt->srv, NULL, &xen_transport_server_ops, xt,
                             errp) ||
-        !xen_store_set_dm_state(xt->xs, "running", errp)) {
+        (xt->running && !xen_store_set_dm_state(xt->xs, "running", errp))) {
         /* The process exits next: nothing may stay registered. */
         g_clear_pointer(&xt->srv, ioreq_server_free);
         return false;
+    }
+    xt->dm_state_pending = !xt->running;
+    if (xt->dm_state_pending) {
+        log_trace(LOG_XEN, "started paused: state recorded when it runs");
     }
     log_info("xen: serving domain %u as ioreq server %u (%u vCPUs)",
              xt->host->domid, ioreq_server_id(xt->srv), xt->host->nr_vcpus);
@@ -325,6 +420,7 @@ static void xen_transport_free(Transport *t)
     ioreq_ranges_destroy(&xt->ranges);
     xen_host_close(xt->host);
     g_ptr_array_free(xt->owned_strings, TRUE);
+    g_free(xt->deferred);
     g_free(xt);
 }
 
@@ -356,6 +452,7 @@ Transport *xen_transport_new(const XenTransportConfig *cfg, IoBus *iobus,
     xt->vif_watches = g_ptr_array_new();
     xt->vif_connected = cfg->vif_connected;
     xt->vif_opaque = cfg->opaque;
+    xt->running = true;
     ioreq_ranges_init(&xt->ranges);
     /* From here on a shutdown signal quits the loop (and so cleans up). */
     for (size_t i = 0; i < G_N_ELEMENTS(xen_transport_signals); i++) {
@@ -377,6 +474,10 @@ Transport *xen_transport_new(const XenTransportConfig *cfg, IoBus *iobus,
         goto fail;
     }
     xt->intx = xen_intx_new(xt->host);
+    xt->deferred = g_new(XenDeferred, xt->host->nr_vcpus);
+    for (unsigned i = 0; i < xt->host->nr_vcpus; i++) {
+        xt->deferred[i] = (XenDeferred){.xt = xt, .vcpu = i};
+    }
     xt->t.mem = xen_gmem_new(xt->host->fmem, xt->host->domid, iobus);
     /* Device time under Xen is host time (the guest's clock runs). */
     xt->t.clock = clock_new_real(NULL);

@@ -12,7 +12,9 @@
  * maps its page. Each NIC's function is registered as it is attached, BAR
  * windows are claimed as the guest decodes them. TransportOps.start
  * enables the server, binds the event channels and only then writes
- * device-model/<domid>/state = "running". Freeing the transport (and, as a
+ * device-model/<domid>/state = "running", unless the VM starts paused
+ * (-S, xen_transport_set_running): then that is written on its first
+ * transition to running, as QEMU does. Freeing the transport (and, as a
  * last resort, exit() or a crash) destroys the server, so no vCPU stays
  * blocked on it. SIGHUP/SIGTERM/SIGINT quit the loop from creation on.
  *
@@ -65,6 +67,22 @@ Transport *xen_transport_new(const XenTransportConfig *cfg, IoBus *iobus,
                              GError **errp);
 
 /*
+ * The process's exit status as far as the Xen transport is concerned: 1
+ * once a fatal run-time error (the event channel device failing) made it
+ * destroy its ioreq server, log the cause and quit the main loop; 0
+ * otherwise. Valid after the transport is freed.
+ */
+int xen_transport_exit_status(void);
+
+/*
+ * Device state was loaded (-incoming, xen-load-devices-state): the INTx
+ * levels Xen kept from the previous device model give way to the loaded
+ * devices' (xl restore would otherwise leave a stale level asserted).
+ * Nothing for other transports.
+ */
+void xen_transport_state_loaded(Transport *t);
+
+/*
  * The xenstore connection of a Xen transport, for PV hand-off watches
  * (xenstore.h: xen_store_watch_vif_frontend); NULL for any other
  * transport.
@@ -82,6 +100,19 @@ XenStore *xen_transport_store(Transport *t);
  */
 bool xen_transport_set_nic_state(Transport *t, const char *id,
                                  const char *state);
+
+/*
+ * The VM stopped or runs (machine_set_running: -S, QMP stop / cont); a
+ * no-op for other transports. A new transport assumes running. Stopped
+ * before TransportOps.start means started paused (-S): start then leaves
+ * device-model/<domid>/state unwritten, and the first transition to
+ * running writes "running" (QEMU 7.2 records it from its run-state
+ * handler). Under -S libxl (dm_restrict) confirms the start by QMP
+ * query-status and must not see "running" in xenstore before its own
+ * cont (contract §1.6). Once -xen-domid-restrict closed xenstore the
+ * write is skipped; a failing one is only traced (QEMU tolerates it).
+ */
+void xen_transport_set_running(Transport *t, bool running);
 
 /*
  * xen-set-global-dirty-log: while on, guest pages written by DMA are

@@ -16,6 +16,11 @@ Transport *xen_transport_new(const XenTransportConfig *cfg, IoBus *iobus,
     return NULL;
 }
 
+int xen_transport_exit_status(void)
+{
+    return 0;
+}
+
 XenStore *xen_transport_store(Transport *t)
 {
     return NULL;
@@ -27,9 +32,17 @@ bool xen_transport_set_nic_state(Transport *t, const char *id,
     return false;
 }
 
+void xen_transport_set_running(Transport *t, bool running)
+{
+}
+
 bool xen_transport_set_dirty_log(Transport *t, bool enable, GError **errp)
 {
     g_set_error(errp, XEN_ERROR, XEN_ERROR_NO_SUPPORT,
                 "xen: emunet was built without Xen support");
     return false;
+}
+
+void xen_transport_state_loaded(Transport *t)
+{
 }

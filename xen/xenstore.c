@@ -273,7 +273,12 @@ void xen_store_vif_defaults(XenStore *xs, GPtrArray *netdevs,
         }
         type = opts_get(opts, "type");
         id = opts_get(opts, "id");
-        if (!type || strcmp(type, "tap") != 0 || !id || opts_get(opts, "br")) {
+        /*
+         * Only a tap emunet creates joins a bridge: one handed over with
+         * fd= was plumbed by whoever opened it (and br= is invalid then).
+         */
+        if (!type || strcmp(type, "tap") != 0 || !id || opts_get(opts, "br") ||
+            opts_get(opts, "fd")) {
             continue;
         }
         v = g_hash_table_lookup(netdev_devid, id);

@@ -34,8 +34,8 @@ bool xen_store_write(XenStore *xs, const char *path, const char *value,
 bool xen_store_set_dm_state(XenStore *xs, const char *state, GError **errp);
 
 /*
- * For every -device without mac= and every -netdev type=tap without br=,
- * read mac / bridge from the paired vif's backend,
+ * For every -device without mac= and every -netdev type=tap without br=
+ * or fd=, read mac / bridge from the paired vif's backend,
  * backend/vif/<domid>/<devid>, and append them to the option string. The
  * devid is N of id=nicN / id=netN as libxl names them (a -device without
  * id= gets nicN from its position, as the machine does). Entries are

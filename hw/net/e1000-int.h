@@ -27,6 +27,11 @@
 #define E1000_TX_BUF_SIZE (0x10000 + 0x100)
 /* Receive staging buffer: the largest admitted frame, padded, plus CRC. */
 #define E1000_RX_BUF_SIZE E1000_MAX_RX_FRAME_LPE
+/*
+ * RX descriptors one frame may need: the largest staged frame in 256-byte
+ * buffers. Also the size of the RX descriptor prefetch cache.
+ */
+#define E1000_RX_MAX_DESCS ((E1000_RX_BUF_SIZE + 255) / 256)
 /* Loopback frames waiting for the receive ring. */
 #define E1000_LB_MAX_FRAMES 256
 #define E1000_LB_MAX_BYTES (1024 * 1024)
@@ -125,6 +130,17 @@ typedef struct E1000State {
 
     /* Receive. */
     uint8_t *rx_buf;
+    /*
+     * RX descriptor prefetch (SDM 3.2.4: the hardware fetches descriptors
+     * ahead, in bursts): the buffer addresses of the rx_pf_count ring
+     * slots from RDH on, at rx_pf_addr[rx_pf_first...]. Only slots the
+     * guest has handed over (RDH up to RDT) are ever fetched, and
+     * e1000_rx_ring_changed keeps it so (it is not migrated: a new
+     * process fetches again).
+     */
+    uint64_t rx_pf_addr[E1000_RX_MAX_DESCS];
+    uint32_t rx_pf_first;
+    uint32_t rx_pf_count;
     bool rx_active;
     bool rx_nobuf;       /* RNBC/RXO already reported for this shortage */
     /* Frames consumed unseen (RX off, link down): no guest counter. */
@@ -149,6 +165,38 @@ static inline void e1000_set(E1000State *s, unsigned offset, uint32_t v)
     s->mac[E1000_REG(offset)] = v;
 }
 
+/*
+ * Statistics saturate instead of wrapping (SDM 13.7). Inline: receive
+ * counts several per frame.
+ */
+static inline void e1000_stat_add(E1000State *s, unsigned offset, uint32_t n)
+{
+    uint32_t v = e1000_get(s, offset);
+
+    e1000_set(s, offset, v > UINT32_MAX - n ? UINT32_MAX : v + n);
+}
+
+/* The same for a 64-bit counter in a low/high register pair. */
+static inline void e1000_stat_add64(E1000State *s, unsigned offset_low,
+                                    uint64_t n)
+{
+    uint64_t v = e1000_get(s, offset_low) |
+                 ((uint64_t)e1000_get(s, offset_low + 4) << 32);
+
+    v = v > UINT64_MAX - n ? UINT64_MAX : v + n;
+    e1000_set(s, offset_low, (uint32_t)v);
+    e1000_set(s, offset_low + 4, (uint32_t)(v >> 32));
+}
+
+/* MAC (RCTL.LBM) or PHY loopback: frames go from TX to RX, none out. */
+static inline bool e1000_in_loopback(const E1000State *s)
+{
+    uint32_t lbm = (e1000_get(s, E1000_RCTL) >> E1000_RCTL_LBM_SHIFT) &
+                   E1000_RCTL_LBM_MASK;
+
+    return lbm != 0 || (s->phy[PHY_CTRL] & MII_CR_LOOPBACK);
+}
+
 /* The ring index after idx (< n): no division on the per-frame path. */
 static inline uint32_t e1000_ring_next(uint32_t idx, uint32_t n)
 {
@@ -158,11 +206,8 @@ static inline uint32_t e1000_ring_next(uint32_t idx, uint32_t n)
 /* e1000.c */
 void e1000_set_ics(E1000State *s, uint32_t cause);
 void e1000_update_irq(E1000State *s);
-void e1000_stat_add(E1000State *s, unsigned offset, uint32_t n);
-void e1000_stat_add64(E1000State *s, unsigned offset_low, uint64_t n);
 void e1000_schedule_bh(E1000State *s);
 void e1000_link_update(E1000State *s);
-bool e1000_in_loopback(const E1000State *s);
 int64_t e1000_now(const E1000State *s);
 
 /* e1000-phy.c */
@@ -197,6 +242,12 @@ typedef enum E1000RxResult {
     E1000_RX_NO_ROOM,  /* not enough free descriptors: offer it again */
 } E1000RxResult;
 bool e1000_rx_can_receive(E1000State *s);
+/*
+ * A receive register was written (or restored): RDT (`offset`) drops
+ * prefetched descriptors the guest took back; RCTL, RDBAL, RDBAH, RDLEN,
+ * RDH or anything else (0: reset, state restore) drops them all.
+ */
+void e1000_rx_ring_changed(E1000State *s, unsigned offset);
 E1000RxResult e1000_rx_frame(E1000State *s, const uint8_t *buf, size_t len,
                              bool loopback);
 void e1000_rx_delay_expired(void *opaque);

@@ -15,10 +15,6 @@
 #include "hw/net/e1000-int.h"
 #include "hw/net/net_util.h"
 
-/* Descriptors one frame may need: the largest staged frame, 256-byte
- * buffers. */
-#define E1000_RX_MAX_DESCS ((E1000_RX_BUF_SIZE + 255) / 256)
-
 typedef struct E1000LbFrame {
     size_t len;
     uint8_t data[];
@@ -98,6 +94,78 @@ bool e1000_rx_can_receive(E1000State *s)
     if (e1000_rx_free_descs(s) == 0) {
         e1000_rx_no_buffers(s);
         return false;
+    }
+    return true;
+}
+
+/* ---- Descriptor prefetch (SDM 3.2.4) ---- */
+
+void e1000_rx_ring_changed(E1000State *s, unsigned offset)
+{
+    if (offset == E1000_RDT) {
+        /* RDT moved back: slots beyond it are the guest's again. */
+        s->rx_pf_count = MIN(s->rx_pf_count, e1000_rx_free_descs(s));
+    } else {
+        s->rx_pf_count = 0;
+    }
+    if (s->rx_pf_count == 0) {
+        s->rx_pf_first = 0;
+    }
+}
+
+/*
+ * Fetch up to `want` handed-over descriptors after the cached ones, in
+ * one read that stops at the end of the ring. On a failed read of
+ * several, fetch just one, so that only an unreadable descriptor the
+ * frame needs drops it. False (and nothing cached) if that fails.
+ */
+static bool e1000_rx_prefetch(E1000State *s, uint32_t n, uint32_t want)
+{
+    uint64_t base = e1000_get(s, E1000_RDBAL) |
+                    ((uint64_t)e1000_get(s, E1000_RDBAH) << 32);
+    uint32_t slot = e1000_get(s, E1000_RDH) + s->rx_pf_count;
+    uint8_t d[E1000_RX_MAX_DESCS * sizeof(struct e1000_rx_desc)];
+    uint64_t *to;
+    uint32_t i, k;
+
+    if (slot >= n) {
+        slot -= n;
+    }
+    if (s->rx_pf_first + s->rx_pf_count + want > E1000_RX_MAX_DESCS) {
+        memmove(s->rx_pf_addr, s->rx_pf_addr + s->rx_pf_first,
+                s->rx_pf_count * sizeof(s->rx_pf_addr[0]));
+        s->rx_pf_first = 0;
+    }
+    k = MIN(want, n - slot);
+    while (!pci_dma_read(&s->pci, base + (uint64_t)slot * 16, d, k * 16)) {
+        if (k == 1) {
+            log_guest_error(LOG_E1000, "%s: RX descriptor %u not readable;"
+                            " frame dropped", s->id, slot);
+            return false;
+        }
+        k = 1;
+    }
+    to = s->rx_pf_addr + s->rx_pf_first + s->rx_pf_count;
+    for (i = 0; i < k; i++) {
+        to[i] = ld64_le(d + i * 16);
+    }
+    s->rx_pf_count += k;
+    return true;
+}
+
+/*
+ * Make the first ndesc of the avail handed-over descriptors from RDH
+ * (ndesc <= avail) cached, fetching as many more as fit. Consumed only
+ * by e1000_rx_publish. False if one the frame needs cannot be read.
+ */
+static bool e1000_rx_fetch(E1000State *s, uint32_t n, uint32_t ndesc,
+                           uint32_t avail)
+{
+    while (s->rx_pf_count < ndesc) {
+        if (!e1000_rx_prefetch(s, n, MIN(avail, (uint32_t)E1000_RX_MAX_DESCS)
+                                         - s->rx_pf_count)) {
+            return false;
+        }
     }
     return true;
 }
@@ -250,41 +318,40 @@ static void e1000_rx_count(E1000State *s, const uint8_t *dst, size_t wire)
     }
 }
 
-/* Status/error bits of RX checksum offload (SDM 3.2.3, RXCSUM). */
+/*
+ * Status/error bits of RX checksum offload (SDM 3.2.3, RXCSUM) and the
+ * packet checksum, with one pass over the payload for both.
+ */
 static void e1000_rx_csum(E1000State *s, const uint8_t *frame, size_t len,
                           uint8_t *status, uint8_t *errors, uint16_t *csum)
 {
     uint32_t rxcsum = e1000_get(s, E1000_RXCSUM);
-    size_t pcss = rxcsum & E1000_RXCSUM_PCSS_MASK;
-    bool ip_checked, ip_ok, l4_checked, l4_ok;
     NetFrameInfo info;
+    NetCsumCheck chk;
 
-    /* The packet checksum: ones-complement sum from PCSS, not inverted. */
-    *csum = pcss < len ?
-            (uint16_t)~net_csum_finish(net_csum_add(0, frame + pcss,
-                                                    len - pcss)) : 0;
     net_parse_frame(frame, len, &info);
-    net_verify_csum(frame, len, &info, &ip_checked, &ip_ok, &l4_checked,
-                    &l4_ok);
+    /* The packet checksum: ones-complement sum from PCSS, not inverted. */
+    *csum = net_verify_csum_pkt(frame, len, &info,
+                                rxcsum & E1000_RXCSUM_PCSS_MASK, &chk);
     if (!(rxcsum & E1000_RXCSUM_IPOFLD) || info.ip_version != 4) {
-        ip_checked = false;
+        chk.ip_checked = false;
     }
     if (!(rxcsum & E1000_RXCSUM_TUOFLD) || info.ip_fragment) {
-        l4_checked = false;
+        chk.l4_checked = false;
     }
-    if (ip_checked) {
+    if (chk.ip_checked) {
         *status |= E1000_RXD_STAT_IPCS;
-        if (!ip_ok) {
+        if (!chk.ip_ok) {
             *errors |= E1000_RXD_ERR_IPE;
         }
     }
-    if (l4_checked) {
+    if (chk.l4_checked) {
         *status |= E1000_RXD_STAT_TCPCS;
-        if (!l4_ok) {
+        if (!chk.l4_ok) {
             *errors |= E1000_RXD_ERR_TCPE;
         }
     }
-    if (!ip_checked && !l4_checked) {
+    if (!chk.ip_checked && !chk.l4_checked) {
         *status |= E1000_RXD_STAT_IXSM;
     }
 }
@@ -331,13 +398,14 @@ static size_t e1000_rx_stage(E1000State *s, const uint8_t *buf, size_t len,
 }
 
 /*
- * Copy `total` bytes of `data` into the buffers of ndesc descriptors;
- * bad[i] tells whether buffer i could not be written.
+ * Copy `total` bytes of `data` into the buffers of the ndesc cached
+ * descriptors from RDH; bad[i] tells whether buffer i could not be
+ * written.
  */
 static void e1000_rx_copy(E1000State *s, const uint8_t *data, size_t total,
-                          size_t bufsize, uint32_t ndesc,
-                          const uint64_t *addrs, bool *bad)
+                          size_t bufsize, uint32_t ndesc, bool *bad)
 {
+    const uint64_t *addrs = s->rx_pf_addr + s->rx_pf_first;
     size_t done = 0;
     uint32_t i;
 
@@ -353,7 +421,10 @@ static void e1000_rx_copy(E1000State *s, const uint8_t *data, size_t total,
     }
 }
 
-/* Write back ndesc descriptors from RDH for a copied frame; advance RDH. */
+/*
+ * Write back ndesc descriptors from RDH for a copied frame; advance RDH
+ * past them and drop them from the prefetch cache.
+ */
 static void e1000_rx_publish(E1000State *s, size_t total, size_t bufsize,
                              uint32_t ndesc, const bool *bad, uint8_t status,
                              uint8_t errors, uint16_t csum, uint16_t special)
@@ -391,6 +462,11 @@ static void e1000_rx_publish(E1000State *s, size_t total, size_t bufsize,
         head = e1000_ring_next(head, n);
     }
     e1000_set(s, E1000_RDH, head);
+    s->rx_pf_first += ndesc;
+    s->rx_pf_count -= ndesc;
+    if (s->rx_pf_count == 0) {
+        s->rx_pf_first = 0;
+    }
 }
 
 E1000RxResult e1000_rx_frame(E1000State *s, const uint8_t *buf, size_t len,
@@ -400,14 +476,12 @@ E1000RxResult e1000_rx_frame(E1000State *s, const uint8_t *buf, size_t len,
     size_t limit = (rctl & E1000_RCTL_LPE) ? E1000_MAX_RX_FRAME_LPE :
                    E1000_MAX_RX_FRAME;
     size_t wire = MAX(len, (size_t)ETH_ZLEN) + 4;
-    uint64_t addrs[E1000_RX_MAX_DESCS];
     bool bad[E1000_RX_MAX_DESCS];
     const uint8_t *data;
     uint8_t status = 0, errors = 0;
     uint16_t special = 0, csum;
     size_t total, frame_len, bufsize;
-    uint32_t ndesc, avail, n, head, i;
-    uint64_t base;
+    uint32_t ndesc, avail, n;
     bool tagged;
 
     if (s->rx_active) {
@@ -454,25 +528,14 @@ E1000RxResult e1000_rx_frame(E1000State *s, const uint8_t *buf, size_t len,
     }
     s->rx_nobuf = false;
 
-    /* Copy the descriptors first: none is written if one is unreadable. */
+    /* Fetch the descriptors first: none is written if one is unreadable. */
     s->rx_active = true;
-    base = e1000_get(s, E1000_RDBAL) |
-           ((uint64_t)e1000_get(s, E1000_RDBAH) << 32);
-    head = e1000_get(s, E1000_RDH);
-    for (i = 0; i < ndesc; i++, head = e1000_ring_next(head, n)) {
-        uint8_t d[8];
-
-        if (!pci_dma_read(&s->pci, base + (uint64_t)head * 16, d,
-                          sizeof(d))) {
-            log_guest_error(LOG_E1000, "%s: RX descriptor %u not readable;"
-                            " frame dropped", s->id, head);
-            e1000_stat_add(s, E1000_MPC, 1);
-            s->rx_active = false;
-            return E1000_RX_CONSUMED;
-        }
-        addrs[i] = ld64_le(d);
+    if (!e1000_rx_fetch(s, n, ndesc, avail)) {
+        e1000_stat_add(s, E1000_MPC, 1);
+        s->rx_active = false;
+        return E1000_RX_CONSUMED;
     }
-    e1000_rx_copy(s, data, total, bufsize, ndesc, addrs, bad);
+    e1000_rx_copy(s, data, total, bufsize, ndesc, bad);
     /*
      * Checksums after the copy, which has just pulled the frame into the
      * cache: summing it first took the cache misses at a lower rate.

@@ -299,6 +299,7 @@ static void e1000_state_apply(void *owner, void *pending)
     /* Power-on state, then config space as the guest programmed it. */
     pci_state_apply(&s->pci, p->config);
     memcpy(s->mac, p->snap.mac, sizeof(s->mac));
+    e1000_rx_ring_changed(s, 0);
     devstate_copy_fields(e1000_state_fields, G_N_ELEMENTS(e1000_state_fields),
                          s, &p->snap);
     now = e1000_now(s);

@@ -38,14 +38,6 @@ int64_t e1000_now(const E1000State *s)
     return clock_get_ns(s->clock);
 }
 
-bool e1000_in_loopback(const E1000State *s)
-{
-    uint32_t lbm = (e1000_get(s, E1000_RCTL) >> E1000_RCTL_LBM_SHIFT) &
-                   E1000_RCTL_LBM_MASK;
-
-    return lbm != 0 || (s->phy[PHY_CTRL] & MII_CR_LOOPBACK);
-}
-
 /* ---- Interrupts (SDM 13.4.17-21) ---- */
 
 void e1000_update_irq(E1000State *s)
@@ -91,24 +83,6 @@ void e1000_set_ics(E1000State *s, uint32_t cause)
     e1000_set(s, E1000_ICR, e1000_get(s, E1000_ICR) |
                                 (cause & E1000_ICR_VALID));
     e1000_update_irq(s);
-}
-
-/* Statistics saturate instead of wrapping (SDM 13.7). */
-void e1000_stat_add(E1000State *s, unsigned offset, uint32_t n)
-{
-    uint32_t v = e1000_get(s, offset);
-
-    e1000_set(s, offset, v > UINT32_MAX - n ? UINT32_MAX : v + n);
-}
-
-void e1000_stat_add64(E1000State *s, unsigned offset_low, uint64_t n)
-{
-    uint64_t v = e1000_get(s, offset_low) |
-                 ((uint64_t)e1000_get(s, offset_low + 4) << 32);
-
-    v = v > UINT64_MAX - n ? UINT64_MAX : v + n;
-    e1000_set(s, offset_low, (uint32_t)v);
-    e1000_set(s, offset_low + 4, (uint32_t)(v >> 32));
 }
 
 /* ---- Link ---- */
@@ -305,6 +279,7 @@ static void e1000_rx_kick(E1000State *s)
 /* RCTL, RDBAL/RDBAH/RDLEN/RDH/RDT: already stored by the table. */
 static void e1000_rx_write(E1000State *s, unsigned offset, uint32_t val)
 {
+    e1000_rx_ring_changed(s, offset);
     e1000_rx_kick(s);
 }
 
@@ -607,6 +582,7 @@ static void e1000_mac_reset(E1000State *s)
     memset(&s->ee, 0, sizeof(s->ee));
     s->itr_next_ns = 0;
     s->rx_nobuf = false;
+    e1000_rx_ring_changed(s, 0);
     e1000_tx_reset(s);
     e1000_lb_clear(s);
     /* STATUS mirrors the link, which a MAC reset does not change. */

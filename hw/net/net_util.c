@@ -313,54 +313,108 @@ void net_parse_frame(const uint8_t *frame, size_t len, NetFrameInfo *info)
     }
 }
 
-void net_verify_csum(const uint8_t *frame, size_t len,
-                     const NetFrameInfo *info, bool *ip_checked, bool *ip_ok,
-                     bool *l4_checked, bool *l4_ok)
+/*
+ * Fold a sum of a few 16-bit sums; 0 only if all were 0, as each part
+ * is (net_csum_add), so the result is the one a single pass gives.
+ */
+static uint16_t net_csum_fold16(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return (uint16_t)sum;
+}
+
+/*
+ * Is the IPv4 header at ip (hlen bytes, a multiple of 4, at most 60)
+ * intact? Its one's-complement sum must be all ones (RFC 1071); the
+ * 32-bit host-order words add up to the same modulo 0xffff, byte order
+ * aside, which does not change all ones. Per received frame, so no
+ * net_csum_add call.
+ */
+static bool net_ipv4_hdr_ok(const uint8_t *ip, size_t hlen)
+{
+    uint64_t sum = 0;
+    size_t i;
+
+    for (i = 0; i < hlen; i += 4) {
+        uint32_t w;
+
+        memcpy(&w, ip + i, sizeof(w));
+        sum += w;
+    }
+    return net_csum_fold(sum) == 0xffff;
+}
+
+/*
+ * A piece's sum as seen from a sum whose words start `off` bytes earlier:
+ * byte-swapped when off is odd (RFC 1071 section 2(B)).
+ */
+static uint32_t net_csum_shift(uint32_t part, size_t off)
+{
+    return off & 1 ? ((part & 0xff) << 8) | (part >> 8) : part;
+}
+
+/*
+ * net_csum_add(0, frame + from, len - from), folded, from the known sum
+ * `l4` of the part [l4_off, l4_end) (from <= l4_off <= l4_end <= len) and
+ * a pass over the bytes around it, which are only headers and padding.
+ */
+static uint16_t net_csum_around(const uint8_t *frame, size_t len, size_t from,
+                                size_t l4_off, size_t l4_end, uint32_t l4)
+{
+    uint32_t sum = net_csum_add(0, frame + from, l4_off - from);
+
+    sum += net_csum_shift(l4, l4_off - from);
+    sum += net_csum_shift(net_csum_add(0, frame + l4_end, len - l4_end),
+                          l4_end - from);
+    return net_csum_fold16(sum);
+}
+
+uint16_t net_verify_csum_pkt(const uint8_t *frame, size_t len,
+                             const NetFrameInfo *info, size_t from,
+                             NetCsumCheck *chk)
 {
     size_t l3 = info->l3_off;
     size_t l4_len;
     const uint8_t *ip, *l4;
-    uint32_t sum;
+    uint32_t sum, data;
     uint16_t field;
 
-    *ip_checked = false;
-    *ip_ok = false;
-    *l4_checked = false;
-    *l4_ok = false;
-
+    memset(chk, 0, sizeof(*chk));
     /* Recheck what the parse promised, in case info is not from `frame`. */
     if (l3 > len || info->ip_total_len > len - l3 ||
         info->ip_hdr_len > info->ip_total_len) {
-        return;
+        goto done;
     }
     ip = frame + l3;
     if (info->ip_version == 4 && info->ip_hdr_len >= IPV4_MIN_HLEN) {
-        *ip_checked = true;
-        *ip_ok = net_csum_finish(net_csum_add(0, ip, info->ip_hdr_len)) == 0;
+        chk->ip_checked = true;
+        chk->ip_ok = net_ipv4_hdr_ok(ip, info->ip_hdr_len);
         /*
          * The L4 checksum covers the whole reassembled datagram, and a
          * datagram longer than the frame cannot be summed: leave both to
          * the guest's stack.
          */
         if (info->ip_fragment || ld16_be(ip + 2) != info->ip_total_len) {
-            return;
+            goto done;
         }
     } else if (info->ip_version == 6 && info->ip_hdr_len == IPV6_HLEN) {
         if (IPV6_HLEN + (size_t)ld16_be(ip + 4) != info->ip_total_len) {
-            return;
+            goto done;
         }
     } else {
-        return;
+        goto done;
     }
 
     if ((info->l4_proto != IP_PROTO_TCP && info->l4_proto != IP_PROTO_UDP) ||
         info->l4_off != l3 + info->ip_hdr_len) {
-        return;
+        goto done;
     }
     l4_len = info->ip_total_len - info->ip_hdr_len;
     if (info->l4_hdr_len > l4_len ||
         l4_len < (info->l4_proto == IP_PROTO_TCP ? TCP_MIN_HLEN : UDP_HLEN)) {
-        return;
+        goto done;
     }
     l4 = frame + info->l4_off;
 
@@ -368,9 +422,9 @@ void net_verify_csum(const uint8_t *frame, size_t len,
         field = ld16_be(l4 + 6);
         if (field == 0 && info->ip_version == 4) {
             /* RFC 768: zero means the sender computed no checksum. */
-            return;
+            goto done;
         }
-        *l4_checked = true;
+        chk->l4_checked = true;
         /*
          * RFC 2460 section 8.1: over IPv6 the checksum is mandatory and a
          * zero one is an error. The UDP length bounds the sum; it must fit
@@ -378,11 +432,11 @@ void net_verify_csum(const uint8_t *frame, size_t len,
          */
         if (field == 0 || ld16_be(l4 + 4) < UDP_HLEN ||
             ld16_be(l4 + 4) > l4_len) {
-            return;
+            goto done;
         }
         l4_len = ld16_be(l4 + 4);
     } else {
-        *l4_checked = true;
+        chk->l4_checked = true;
     }
 
     if (info->ip_version == 4) {
@@ -392,6 +446,30 @@ void net_verify_csum(const uint8_t *frame, size_t len,
         sum = net_pseudo_sum_v6(ip + 8, ip + 24, info->l4_proto,
                                 (uint32_t)l4_len);
     }
-    sum = net_csum_add(sum, l4, l4_len);
-    *l4_ok = net_csum_finish(sum) == 0;
+    /* The one pass over the payload, shared with the packet sum. */
+    data = net_csum_add(0, l4, l4_len);
+    chk->l4_ok = net_csum_finish(sum + data) == 0;
+    if (from <= info->l4_off) {
+        return net_csum_around(frame, len, from, info->l4_off,
+                               info->l4_off + l4_len, data);
+    }
+
+done:
+    /* Short headers are cheaper to sum again than to take apart. */
+    return from < len ? net_csum_fold16(net_csum_add(0, frame + from,
+                                                     len - from)) : 0;
+}
+
+void net_verify_csum(const uint8_t *frame, size_t len,
+                     const NetFrameInfo *info, bool *ip_checked, bool *ip_ok,
+                     bool *l4_checked, bool *l4_ok)
+{
+    NetCsumCheck chk;
+
+    /* from == len: no packet sum, so the payload is summed once only. */
+    net_verify_csum_pkt(frame, len, info, len, &chk);
+    *ip_checked = chk.ip_checked;
+    *ip_ok = chk.ip_ok;
+    *l4_checked = chk.l4_checked;
+    *l4_ok = chk.l4_ok;
 }

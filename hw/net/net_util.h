@@ -110,4 +110,21 @@ void net_verify_csum(const uint8_t *frame, size_t len,
                      const NetFrameInfo *info, bool *ip_checked, bool *ip_ok,
                      bool *l4_checked, bool *l4_ok);
 
+/* What net_verify_csum_pkt found: *_ok is set only where *_checked. */
+typedef struct NetCsumCheck {
+    bool ip_checked, ip_ok; /* IPv4 header checksum */
+    bool l4_checked, l4_ok; /* TCP/UDP checksum */
+} NetCsumCheck;
+
+/*
+ * net_verify_csum, and the one's-complement sum (not complemented, at
+ * most 0xffff, 0 only if all bytes are) of frame[from, len) as 16-bit
+ * words from frame[from] -- the "packet checksum" of RX checksum offload
+ * (8254x RXCSUM.PCSS) -- with the payload summed once for both when
+ * `from` is not inside the TCP/UDP part. Returns 0 when from >= len.
+ */
+uint16_t net_verify_csum_pkt(const uint8_t *frame, size_t len,
+                             const NetFrameInfo *info, size_t from,
+                             NetCsumCheck *chk);
+
 #endif

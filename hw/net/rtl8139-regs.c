@@ -71,10 +71,25 @@ static uint32_t rtl8139_tsd_read(Rtl8139State *s, unsigned idx)
     return s->tsd[idx];
 }
 
+/*
+ * Writes to 0x10-0x17 are DTCCR rather than TSD0-1 once the driver ran C+
+ * TX/RX, and on the C+ part also while C mode transmit is off: 8139cp
+ * dumps the tally counters (ethtool -S) before it ever enabled C+ mode
+ * and after cp_stop_hw cleared CpCmd and CR, then polls DTCCR.Cmd up to
+ * 1000 times; reads there still show TSD0, whose bit 3 (Cmd) the dump
+ * leaves clear. A TSD write cannot start a transmission with CR.TE off,
+ * so C mode drivers lose nothing.
+ */
+static bool rtl8139_dtccr_decoded(const Rtl8139State *s, unsigned idx)
+{
+    return s->cplus_mode ||
+           (idx < 2 && s->cplus_chip && !(s->cr & RTL_CR_TE));
+}
+
 static void rtl8139_tsd_reg_write(Rtl8139State *s, unsigned idx, uint32_t val,
                                   uint32_t mask)
 {
-    if (s->cplus_mode) {
+    if (rtl8139_dtccr_decoded(s, idx)) {
         if (idx >= 2) {
             return;
         }
@@ -174,6 +189,17 @@ static void rtl8139_isr_write(Rtl8139State *s, unsigned idx, uint32_t val,
     uint16_t clear = val & mask & 0xffff;
 
     s->isr &= ~clear;
+    /*
+     * C mode: real silicon sets RXOVW again for every frame that finds the
+     * ring full (data sheet 6.10, ISR bit 4), so acknowledging it ends
+     * the "no room" episode: the held frame's next refusal raises it anew.
+     * 8139too needs this: its NAPI poll only reads the ring while ISR
+     * has a receive bit, and it acknowledges them after every packet, so
+     * with the ring full and no new RXOVW it would stop with frames left.
+     */
+    if ((clear & RTL_INT_RXOVW) && !rtl8139_cplus_rx(s)) {
+        s->rx_full = false;
+    }
     if (clear & RTL_INT_LINKCHG) {
         s->cscr &= ~RTL_CSCR_LINK_CHANGE;
     }
@@ -469,15 +495,33 @@ static void rtl8139_tppoll_write(Rtl8139State *s, unsigned idx, uint32_t val,
 }
 
 /*
- * RxMaxSize limits the frames C+ RX takes (0: no limit but the 13-bit
- * descriptor length). It is write-only here: iPXE tells an RTL8169 from
- * an 8139C+ by whether this register reads back what was written.
+ * RxMaxSize (0xDA-0xDB). A receive size limit at this offset is the
+ * RTL8169's RMS register ("Rx Packet Maximum Size", bits 13:0, RTL8169
+ * data sheet, register descriptions); drivers that know both chips treat
+ * it as 8169-only: Linux 8139cp names it "Max size of an Rx packet (8169
+ * only)" and writes it only for its RTL8169 board type, FreeBSD re(4)
+ * lists it with the 8169 registers, and iPXE's realtek_detect() writes
+ * its receive buffer length there (1514 + VLAN tag + FCS = 1522, plus 4
+ * in later versions) and takes a chip that reads the value back for an
+ * RTL8169. So on this RTL8139C+ it never reads back: it reads 0, as QEMU
+ * 7.2's does, and iPXE goes on to find CpCmd read back and drives an
+ * 8139C+ (TPPoll at 0xD9, C+ descriptor rings).
+ * A size that is written is honoured for C+ reception the way RMS
+ * defines it for the RTL8169: a frame longer on the wire (VLAN tag and
+ * FCS included, as in iPXE's value) than a non-zero size is not
+ * received: dropped before any descriptor is used, counted as an
+ * RX error and a missed packet (tally RxERR and MissPkt, MPC). 0, the
+ * power-on and CR.RST value, is no limit but the descriptor's 13-bit
+ * Frame_Length (RTL8139C+ data sheet, receive descriptor format): what
+ * 8139cp and 8139too program, the buffer size of each RX descriptor and
+ * never RxMaxSize, decides alone, and a boot ROM's 1522 does not outlive
+ * the CR.RST a later driver does (8139cp cp_init_hw: jumbo frames).
  */
 static void rtl8139_rxmaxsize_write(Rtl8139State *s, unsigned idx, uint32_t val,
                                     uint32_t mask)
 {
     s->rx_max_size =
-        (uint16_t)rtl8139_merge(s->rx_max_size, val, mask, RTL_RXD_LEN_MASK);
+        (uint16_t)rtl8139_merge(s->rx_max_size, val, mask, RTL_RXMAXSIZE_MASK);
 }
 
 static uint32_t rtl8139_cpcmd_read(Rtl8139State *s, unsigned idx)

@@ -96,10 +96,33 @@ static RtlRxResult rtl8139_rx_too_long(Rtl8139State *s, size_t len)
 }
 
 /*
+ * Copy `n` bytes to offset `off` (below twice the ring size) of the C mode
+ * ring: on past its end when `contiguous` (RCR.WRAP), else wrapping to
+ * RBSTART.
+ */
+static bool rtl8139_rx_c_put(Rtl8139State *s, uint32_t size, bool contiguous,
+                             uint32_t off, const uint8_t *data, size_t n)
+{
+    if (!contiguous && off >= size) {
+        off -= size;
+    }
+    if (!contiguous && off + n > size) {
+        uint32_t first = size - off;
+
+        return pci_dma_write(&s->pci, (hwaddr)s->rbstart + off, data,
+                             first) &&
+               pci_dma_write(&s->pci, s->rbstart, data + first, n - first);
+    }
+    return pci_dma_write(&s->pci, (hwaddr)s->rbstart + off, data, n);
+}
+
+/*
  * C mode (data sheet 6.1): header (status, length with FCS), frame, FCS
  * at CBR, then CBR moves to the next dword. The read pointer is CAPR + 16
  * (drivers write "next packet - 16"). A packet may not fill the ring to
- * the last byte: CBR == CAPR + 16 means empty (CR.BUFE).
+ * the last byte: CBR == CAPR + 16 means empty (CR.BUFE). The frame goes
+ * from the backend's buffer straight to the ring, and the header, which
+ * says a packet is there, is stored after the frame and FCS.
  */
 static RtlRxResult rtl8139_rx_c(Rtl8139State *s, const uint8_t *frame,
                                 size_t len, const RtlRxClass *cls)
@@ -108,11 +131,10 @@ static RtlRxResult rtl8139_rx_c(Rtl8139State *s, const uint8_t *frame,
     uint32_t rp = ((uint32_t)s->capr + 16) & (size - 1);
     uint32_t wp = s->rx_wp & (size - 1);
     uint32_t avail = (rp - wp) & (size - 1);
-    uint8_t *buf = s->rx_scratch;
-    size_t total = 4 + len + FCS_LEN;
-    uint32_t need = (uint32_t)(total + 3) & ~3u;
+    uint32_t need = (uint32_t)(4 + len + FCS_LEN + 3) & ~3u;
     /* WRAP=1 lets a packet run past the end (not with 64 KiB). */
     bool contiguous = (s->rcr & RTL_RCR_WRAP) && size < 65536;
+    uint8_t hdr[4], fcs[FCS_LEN];
 
     if (len > RTL_C_RX_MAX_FRAME) {
         return rtl8139_rx_too_long(s, len);
@@ -123,28 +145,19 @@ static RtlRxResult rtl8139_rx_c(Rtl8139State *s, const uint8_t *frame,
     if (need >= avail) {
         return RTL_RX_NO_ROOM;
     }
-    st32_le(buf, RTL_RXH_ROK | cls->c_status | (uint32_t)(len + FCS_LEN) << 16);
-    memcpy(buf + 4, frame, len);
-    st32_le(buf + 4 + len, net_crc32(frame, len));
-
-    if (!contiguous && wp + total > size) {
-        uint32_t first = size - wp;
-
-        if (!pci_dma_write(&s->pci, (hwaddr)s->rbstart + wp, buf, first) ||
-            !pci_dma_write(&s->pci, s->rbstart, buf + first, total - first)) {
-            goto dma_error;
-        }
-    } else if (!pci_dma_write(&s->pci, (hwaddr)s->rbstart + wp, buf, total)) {
-        goto dma_error;
+    st32_le(hdr, RTL_RXH_ROK | cls->c_status | (uint32_t)(len + FCS_LEN) << 16);
+    st32_le(fcs, net_crc32(frame, len));
+    if (!rtl8139_rx_c_put(s, size, contiguous, wp + 4, frame, len) ||
+        !rtl8139_rx_c_put(s, size, contiguous, wp + 4 + (uint32_t)len, fcs,
+                          FCS_LEN) ||
+        !rtl8139_rx_c_put(s, size, contiguous, wp, hdr, sizeof(hdr))) {
+        s->drops.rx_dma_error++;
+        s->tally.rx_err++;
+        rtl8139_dma_error(s, "RX ring", (hwaddr)s->rbstart + wp);
+        return RTL_RX_DROPPED;
     }
     s->rx_wp = (wp + need) & (size - 1);
     return RTL_RX_OK;
-
-dma_error:
-    s->drops.rx_dma_error++;
-    s->tally.rx_err++;
-    rtl8139_dma_error(s, "RX ring", (hwaddr)s->rbstart + wp);
-    return RTL_RX_DROPPED;
 }
 
 /* C+ RX checksum status (CpCmd.RxChkSum): protocol id and failures. */
@@ -212,7 +225,9 @@ static RtlRxResult rtl8139_rx_cplus(Rtl8139State *s, const uint8_t *frame,
         /* 8139cp enables C+ RX before it programs the ring. */
         return RTL_RX_NO_ROOM;
     }
-    if (len > RTL_CP_RX_MAX_TOTAL) {
+    if (len > RTL_CP_RX_MAX_TOTAL ||
+        (s->rx_max_size && MAX(len, ETH_ZLEN) + FCS_LEN > s->rx_max_size)) {
+        /* RxMaxSize counts the frame as on the wire (rtl8139-regs.c). */
         return rtl8139_rx_too_long(s, len);
     }
     if ((s->cpcmd & RTL_CPCMD_RXVLAN) && len >= ETH_HLEN + VLAN_HLEN &&
@@ -234,8 +249,7 @@ static RtlRxResult rtl8139_rx_cplus(Rtl8139State *s, const uint8_t *frame,
     }
     st32_le(buf + data_len, net_crc32(buf, data_len));
     total = data_len + FCS_LEN;
-    if (total > RTL_CP_RX_MAX_TOTAL ||
-        (s->rx_max_size && total > s->rx_max_size)) {
+    if (total > RTL_CP_RX_MAX_TOTAL) {
         return rtl8139_rx_too_long(s, len);
     }
 

@@ -61,6 +61,8 @@
 #define RTL_CONFIG5 0xd8
 #define RTL_TPPOLL 0xd9       /* C+: transmit priority polling */
 #define RTL_RXMAXSIZE 0xda    /* C+: maximum receive frame size */
+/* RxMaxSize: the RTL8169's RMS field, bits 13:0 (rtl8139-regs.c). */
+#define RTL_RXMAXSIZE_MASK 0x3fffu
 #define RTL_CPCMD 0xe0        /* C+: C+ command */
 #define RTL_INTRMITIGATE 0xe2 /* C+: interrupt mitigation */
 #define RTL_RDSAR 0xe4        /* C+: RX descriptor ring (64-bit) */

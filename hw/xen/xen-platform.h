@@ -11,23 +11,9 @@
  * I/O; BAR1: 16 MiB of prefetchable memory where the guest maps grant
  * frames (reads 0, writes ignored: Xen, not the device model, backs it).
  *
- * Fixed ports 0x10-0x1f (decoded whatever the BARs say):
- *  - 0x10 16-bit read: magic 0x49d2, or 0xd249 once the driver that did
- *    the handshake is blacklisted; 8-bit read/write: platform flags (bit
- *    0 locks 0xc0000-0xfffff read-only, passed to a hook); 16-bit write:
- *    unplug mask; 32-bit write: driver build number;
- *  - 0x12 8-bit read: protocol version 1; 16-bit write: product number
- *    (xen/hvm/pvdrivers.h); 8-bit write: a log character (a line goes
- *    to emunet's log at a newline or 4095 bytes, rate-limited);
- *  - anything else reads all-ones and is ignored on write.
- * Unplug mask: bit 1 (all NICs) hands every emulated NIC off (hook);
- * bits 0, 2 and 3 (disks) are recorded and logged: emunet has no disks.
- * A driver whose product/build is blacklisted (x-blacklist=, or the
- * blacklisted hook, e.g. xenstore /mh/driver-blacklist/<product>/<build>)
- * reads 0xd249 and gets no unplug. BAR0 keeps the legacy aliases of old
- * SUSE and Novell VMDP drivers: offset 0 flags, offset 4 value 1 unplugs
- * disks and NICs, offset 8 value 1 disks, 2 NICs, any other value a log
- * character.
+ * Fixed ports 0x10-0x1f (decoded whatever the BARs say) and the legacy
+ * aliases in BAR0: the unplug protocol of xen-unplug.h, with the
+ * x-blacklist= list below.
  *
  * -device xen-platform[,id=ID][,addr=SLOT[.FN]]
  *         [,x-blacklist=PRODUCT/BUILD[:PRODUCT/BUILD...]]
@@ -43,37 +29,7 @@
 #include "emunet/iobus.h"
 #include "emunet/opts.h"
 #include "emunet/pci.h"
-
-#define XEN_PLATFORM_IOPORT 0x10
-#define XEN_PLATFORM_IOPORT_LEN 0x10
-#define XEN_PLATFORM_MAGIC 0x49d2
-#define XEN_PLATFORM_MAGIC_BLACKLISTED 0xd249
-#define XEN_PLATFORM_PROTOCOL_VERSION 1
-
-/* Unplug mask bits (hvm-emulated-unplug.pandoc step 6). */
-#define XEN_UNPLUG_ALL_DISKS (1u << 0)
-#define XEN_UNPLUG_ALL_NICS (1u << 1)
-#define XEN_UNPLUG_AUX_IDE_DISKS (1u << 2)
-#define XEN_UNPLUG_NVME_DISKS (1u << 3)
-
-typedef struct XenPlatformHooks {
-    /*
-     * The guest asked for every emulated NIC to go (mask bit 1 or a
-     * legacy alias). Called from inside the port write; may be called
-     * again for later requests (the callee is idempotent). Required.
-     */
-    void (*unplug_nics)(void *opaque);
-    /*
-     * Is driver `product` (pvdrivers.h name, or its number in decimal
-     * when unknown) build `build` blacklisted? Asked once per handshake,
-     * in addition to x-blacklist=. Optional.
-     */
-    bool (*blacklisted)(void *opaque, const char *product, uint32_t build);
-    /* Platform flags bit 0 changed: lock (true) or unlock the BIOS area
-     * 0xc0000-0xfffff. Optional. */
-    void (*rom_lock)(void *opaque, bool locked);
-    void *opaque;
-} XenPlatformHooks;
+#include "hw/xen/xen-unplug.h"
 
 typedef struct XenPlatformConf {
     /* Device id for messages and the devstate section; copied. */

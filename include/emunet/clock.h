@@ -51,6 +51,16 @@ int64_t clock_step(Clock *clock, int64_t ns);
  */
 int64_t clock_set_ns(Clock *clock, int64_t ns);
 
+/*
+ * Stop (false) or restart the clock's timers, as QEMU's virtual clock
+ * stops with the VM (QMP stop / cont). While stopped no timer fires:
+ * timers keep their deadlines and may be armed, re-armed and deleted;
+ * the real clock's time goes on, a virtual clock's clock_step moves time
+ * but runs nothing. Restarted, the timers already due fire at the next
+ * main-loop dispatch (real) or clock_step (virtual). A new clock runs.
+ */
+void clock_set_running(Clock *clock, bool running);
+
 /* Deadline of the earliest armed timer, or -1 if none is armed. */
 int64_t clock_deadline_ns(Clock *clock);
 

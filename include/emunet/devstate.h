@@ -13,14 +13,26 @@
  *            u16 id length, id, u32 section version, u32 body length,
  *            body; a body is a sequence of fields: u16 name length, name,
  *            u32 value length, value;
- *   trailer  u32 CRC-32 (IEEE 802.3, as zlib's crc32) of header and
+ *   crc      u32 CRC-32 (IEEE 802.3, as zlib's crc32) of header and
  *            payload.
- * The header carries the payload length, so a blob is self-delimiting:
- * it may be followed by other data in the same file (the reader stops at
- * its trailer). With a companion device model the file libxl hands over
- * is emunet's blob followed by the companion's own state (layout in
- * core/qmp-libxl.c). Names (types, ids, fields) are 1..64 bytes of
- * [A-Za-z0-9._-].
+ * The header carries the payload length, so a blob is self-delimiting.
+ * Names (types, ids, fields) are 1..64 bytes of [A-Za-z0-9._-].
+ *
+ * A device state file (what xen-save-devices-state writes and
+ * -incoming / xen-load-devices-state read) ends in emunet's part:
+ *   other data   any length, possibly none: with a companion device
+ *                model, its own state stream, which starts the file;
+ *   blob         as above;
+ *   file trailer the file's last DEVSTATE_TRAILER_SIZE (24) bytes:
+ *                u32 CRC-32 of the trailer's other 20 bytes, u64 blob
+ *                length, u32 trailer version (1), "EMUNETTR".
+ * emunet writes its part after the other data (at the file's end, with
+ * pwrite) and finds it from the trailer (with pread): the descriptor's
+ * offset, which a companion sharing the open file reads or writes its
+ * stream from, is never used or moved. Version and magic stay the last
+ * 12 bytes in any later trailer version. So the file must be a regular
+ * file (seekable); a pipe or socket is refused. Why the companion's
+ * state comes first: see core/qmp-libxl.c.
  *
  * Loading treats the blob as hostile input. The whole blob is checked
  * (magic, version, lengths, CRC, structure) before any section is
@@ -31,7 +43,9 @@
  * is rejected with a message naming the cause and leaves every device as
  * it was. A section whose id no owner has, or whose type differs from
  * the owner's, is an error; an owner without a section keeps its state
- * (a NIC handed off before the save has none).
+ * (a NIC handed off before the save has none). The file trailer is
+ * checked (magic, version, CRC, length against the file) before the
+ * blob is read.
  */
 #ifndef EMUNET_DEVSTATE_H
 #define EMUNET_DEVSTATE_H
@@ -48,6 +62,11 @@
 #define DEVSTATE_MAX_PAYLOAD (16u * 1024 * 1024)
 #define DEVSTATE_MAX_NAME 64
 #define DEVSTATE_MAX_SECTIONS 256
+
+/* The file trailer after the blob (see the format). */
+#define DEVSTATE_TRAILER_MAGIC "EMUNETTR"
+#define DEVSTATE_TRAILER_VERSION 1
+#define DEVSTATE_TRAILER_SIZE 24
 
 /* Error domain of load failures. */
 #define DEVSTATE_ERROR (devstate_error_quark())
@@ -187,11 +206,15 @@ void devstate_register(DevState *ds, const char *id, const DevStateOps *ops,
 /* Forget `id` (a device handed off or destroyed). No-op if unknown. */
 void devstate_unregister(DevState *ds, const char *id);
 
-/* The blob of every registered owner. */
+/* The blob of every registered owner (no file trailer). */
 GBytes *devstate_save(DevState *ds);
-/* Write the blob to fd (from its current offset), all of it. */
+/*
+ * Append the blob and its file trailer at the end of fd's file (pwrite
+ * at its size; fd's offset is neither used nor moved). fd must be a
+ * regular file. On failure the file is cut back to its old size.
+ */
 bool devstate_save_fd(DevState *ds, int fd, GError **errp);
-/* Create/truncate `path` (mode 0600) and write the blob. */
+/* Create/truncate `path` (mode 0600) and write the blob and trailer. */
 bool devstate_save_file(DevState *ds, const char *path, GError **errp);
 
 /*
@@ -200,7 +223,7 @@ bool devstate_save_file(DevState *ds, const char *path, GError **errp);
  */
 bool devstate_load(DevState *ds, const void *buf, size_t len, size_t *used,
                    GError **errp);
-/* Read exactly one blob from fd (nothing past its trailer) and load it. */
+/* devstate_read_fd, then devstate_load. */
 bool devstate_load_fd(DevState *ds, int fd, GError **errp);
 
 /*
@@ -210,10 +233,12 @@ bool devstate_load_fd(DevState *ds, int fd, GError **errp);
 bool devstate_check(const void *buf, size_t len, size_t *used, GError **errp);
 
 /*
- * Read exactly one blob from fd, from its current offset, without
- * loading it: the offset is left just past its trailer, where data that
- * follows (a companion device model's state) starts. Checked as
- * devstate_check; `what` names the source in errors.
+ * emunet's blob in fd's file, found from the file trailer at its end,
+ * without loading it. Read with pread only: fd's offset is neither used
+ * nor moved, so a companion device model sharing the open file reads
+ * its own part from there. The blob is checked as devstate_check, and
+ * must fill exactly the length the trailer gives; `what` names the
+ * source in errors.
  */
 GBytes *devstate_read_fd(int fd, const char *what, GError **errp);
 bool devstate_load_file(DevState *ds, const char *path, GError **errp);
@@ -225,7 +250,7 @@ bool devstate_load_file(DevState *ds, const char *path, GError **errp);
  */
 bool devstate_load_incoming(DevState *ds, const char *spec, GError **errp);
 
-/* The CRC-32 used by the trailer (exposed for tests and tools). */
+/* The CRC-32 of blobs and file trailers (for tests and tools). */
 uint32_t devstate_crc32(uint32_t crc, const void *buf, size_t len);
 
 #endif

@@ -39,6 +39,16 @@ typedef struct GuestMemOps {
      * a status byte the guest polls and clears cannot reappear.
      */
     bool (*write)(GuestMem *gm, hwaddr gpa, const void *buf, size_t len);
+    /*
+     * Optional fast path: the host address of [gpa, gpa + len) when the
+     * whole range is RAM in one contiguous host mapping, else NULL (the
+     * caller then uses read/write, which decide whether the range is
+     * backed). Called only after the generic checks, with len > 0, and
+     * only by core/gmem.c, which stores through it (an implementation
+     * that tracks written pages counts the whole range as written) and
+     * drops it before returning: no pointer escapes GuestMem.
+     */
+    void *(*map)(GuestMem *gm, hwaddr gpa, size_t len);
     /* Release the implementation; NULL if nothing to free. */
     void (*free)(GuestMem *gm);
 } GuestMemOps;

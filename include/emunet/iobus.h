@@ -88,4 +88,42 @@ uint64_t iobus_read(IoBus *bus, IoSpace space, hwaddr addr, unsigned size);
 void iobus_write(IoBus *bus, IoSpace space, hwaddr addr, uint64_t value,
                  unsigned size);
 
+/*
+ * Deferred completion, for a device that must ask someone else before it
+ * can answer (the companion's platform ports, hw/xen/xen-relay.h).
+ *
+ * A transport that can leave one guest access pending (Xen: the vCPU
+ * stays blocked on its ioreq) arms the bus with iobus_defer_arm() right
+ * before it dispatches that access with iobus_read/iobus_write, and calls
+ * iobus_defer_disarm() right after, which says whether the access was
+ * deferred. The arming covers only the next access dispatched.
+ *
+ * A handler reached by an armed access with the access's exact address
+ * and size (neither split nor widened by the size adaptation) may call
+ * iobus_defer() during that call: it gets a token, the handler's return
+ * value is ignored, and it must complete the access later, exactly once,
+ * with iobus_complete() (the value read; ignored for a write), from the
+ * main loop and never from inside the handler call that deferred it.
+ * That calls the transport's `done`, which finishes the guest's access.
+ * In every other case iobus_defer() returns NULL and the handler answers
+ * at once as usual: without arming (qtest, unit tests, Xen rep and
+ * pointer requests) nothing ever waits.
+ *
+ * Whoever holds a token completes it before the transport goes away
+ * (devices are freed before the transport).
+ */
+typedef struct IoDeferred IoDeferred;
+
+/* Finish a deferred access with `value` (a read's result, in its size). */
+typedef void IoDoneFn(void *opaque, uint64_t value);
+
+void iobus_defer_arm(IoBus *bus, IoDoneFn *done, void *opaque);
+bool iobus_defer_disarm(IoBus *bus);
+
+/* Inside a handler: take over the access being dispatched, or NULL. */
+IoDeferred *iobus_defer(IoBus *bus);
+
+/* Complete a deferred access (frees the token). */
+void iobus_complete(IoDeferred *d, uint64_t value);
+
 #endif

@@ -203,6 +203,10 @@ struct NetBackend {
     NetDump *dump;
     /* The NIC's transmit limit (net_backend_set_rate), or NULL; owned. */
     NetRate *rate;
+    /* net_backend_set_paused: the VM is stopped. */
+    bool paused;
+    /* A tx_ready that came while paused, owed to the NIC. */
+    bool tx_ready_owed;
     /* Backend implementation data. */
     void *opaque;
 };
@@ -263,6 +267,18 @@ bool net_peer_offload_ok(NetPeer *peer);
  */
 NetSendResult net_peer_send_offload(NetPeer *peer, const NetOffload *off,
                                     const struct iovec *iov, int iovcnt);
+
+/*
+ * The VM stopped (paused true) or runs again (QMP stop / cont): while
+ * paused the NIC is offered no frame and gets no tx_ready, so nothing
+ * from the host side makes it touch guest memory. Reading from the host
+ * side stops (frames stay queued there; one already read is held as for
+ * a full NIC, none is dropped) and a tx_ready is kept for later. On
+ * resume the NIC gets the tx_ready it is owed, then the held frame, and
+ * reading restarts (as net_peer_rx_ready). Idempotent. Sending is not
+ * affected: a stopped VM's NIC does not send.
+ */
+void net_backend_set_paused(NetBackend *be, bool paused);
 
 /* NIC side: guest posted RX buffers; held frame retried, reading resumes. */
 void net_peer_rx_ready(NetPeer *peer);

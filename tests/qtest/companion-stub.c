@@ -9,19 +9,40 @@
  * Run state as QEMU's: prelaunch with -S, running after cont (RESUME),
  * paused after stop (STOP). Test commands: x-stub-exit {status} (reply,
  * then exit), x-stub-event (emits STUB_EVENT), x-stub-sleep {ms},
- * x-stub-set-state {text}.
+ * x-stub-set-state {text}, x-stub-hmp-delay {ms} (every later HMP answer
+ * comes that much later), x-stub-close-qmp (reply, close the QMP
+ * connection and its listener, then wait for a signal).
  * $EMUNET_STUB_EXIT=N: exit N at once, before any QMP.
+ *
+ * The Xen platform device's fixed ports 0x10-0x1f, as QEMU 7.2's
+ * xen_platform.c answers them, through human-monitor-command's port I/O
+ * ("i /b|/h|/w PORT", "o /b|/h|/w PORT VALUE"; output as QEMU's
+ * hmp_ioport_read: "portw[0x0010] = 0x49d2\r\n"), each logged
+ * "hmp COMMAND-LINE"; an unplug mask is logged "unplug MASK" (hex).
+ * $EMUNET_STUB_BLACKLIST=PRODUCT/BUILD (decimal) models a companion that
+ * blacklists that driver: after its handshake the magic reads 0xd249
+ * and its unplug is "unplug MASK ignored". Other HMP command lines are
+ * answered "stub: COMMAND-LINE".
  *
  * Descriptors and device state, as QEMU's: descriptors received
  * (SCM_RIGHTS) wait for a command to take them, replaced by the next
  * ones to arrive; add-fd {fdset-id?} keeps the first one
  * in an fd set (logged "add-fd fdset N ino I", I the file's inode),
  * remove-fd {fdset-id} closes it, query-fdsets lists them.
- * xen-save-devices-state {filename} writes the stub's state, the line
- * "STUB-STATE <text>" (x-stub-set-state's text, "none" by default), at
- * the offset of "/dev/fdset/N"'s descriptor (or into a new file), logged
- * "saved <text>"; xen-load-devices-state and -incoming fd:N read to the
- * end and log "loaded <bytes>" / "incoming <bytes>".
+ * xen-save-devices-state {filename} writes the stub's state stream, the
+ * line "STUB-STATE <text>\n" (x-stub-set-state's text, "none" by
+ * default), logged "saved <text>". Like QEMU 7.2 it opens the filename
+ * with O_WRONLY|O_CREAT|O_TRUNC, which for "/dev/fdset/N" means a dup of
+ * the fd set's descriptor cut to 0 bytes with ftruncate (qemu_dup_flags),
+ * and writes from the descriptor's (shared) offset. xen-load-devices-state
+ * and -incoming fd:N read from the descriptor's offset (buffered, so the
+ * offset moves on past the stream, as QEMU's does) and use the stream up
+ * to its end, the first "\n" (QEMU's QEMU_VM_EOF), ignoring what
+ * follows; they log "loaded <line>" / "incoming <line>". A stream not
+ * starting "STUB-STATE " is refused as QEMU refuses a foreign one: the
+ * load fails, -incoming logs "incoming bad stream" and exits 1.
+ * x-stub-fail-state: the next save or load fails (a save after writing
+ * "STUB-PARTIAL\n"), logged "failed save" / "failed load".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +63,8 @@
 #define STUB_MAX_FDS 16
 
 static int stub_log_fd = -1;
+/* The inherited QMP listening socket. */
+static int stub_listen_fd = -1;
 static const char *stub_status = "running";
 /* Descriptors of the command being handled. */
 static int stub_rx_fds[STUB_MAX_FDS];
@@ -51,6 +74,13 @@ static gint64 stub_fdset_ids[STUB_MAX_FDS];
 static int stub_fdset_fds[STUB_MAX_FDS];
 static unsigned stub_n_fdsets;
 static char *stub_state;
+static bool stub_fail_state;
+/* x-stub-hmp-delay. */
+static gint64 stub_hmp_delay_ms;
+/* The platform device (QEMU 7.2's xen_platform.c). */
+static unsigned stub_plat_flags;
+static unsigned stub_plat_product;
+static gint64 stub_plat_build = -1;
 
 static void stub_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
@@ -140,17 +170,27 @@ static void stub_error(int fd, const char *desc, JsonNode *id)
     g_string_free(out, TRUE);
 }
 
-/* Everything from fd's offset to the end, as text for the log. */
-static char *stub_read_rest(int fd)
+/*
+ * The stub's stream from fd's offset: its line without the "\n", or
+ * NULL when it does not start "STUB-STATE ". Read to the end of the
+ * file, as a buffered reader would: bytes after the stream are ignored.
+ */
+static char *stub_read_stream(int fd)
 {
     GString *in = g_string_new(NULL);
     char buf[4096];
+    char *nl;
     ssize_t n;
 
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
         g_string_append_len(in, buf, n);
     }
-    g_strchomp(in->str);
+    nl = memchr(in->str, '\n', in->len);
+    if (!nl || !g_str_has_prefix(in->str, "STUB-STATE ")) {
+        g_string_free(in, TRUE);
+        return NULL;
+    }
+    g_string_truncate(in, (gsize)(nl - in->str));
     return g_string_free(in, FALSE);
 }
 
@@ -226,16 +266,27 @@ static void stub_query_fdsets(int fd, JsonNode *id)
     g_string_free(out, TRUE);
 }
 
-/* A descriptor for `filename`: a dup of an fd set's, or a new one. */
+/*
+ * A descriptor for `filename`: a dup of an fd set's (emptied for a save,
+ * as QEMU's qemu_dup_flags applies O_TRUNC), or a new one.
+ */
 static int stub_open(const char *filename, bool save)
 {
     if (g_str_has_prefix(filename, "/dev/fdset/")) {
         gint64 set = g_ascii_strtoll(filename + 11, NULL, 10);
 
         for (unsigned i = 0; i < stub_n_fdsets; i++) {
-            if (stub_fdset_ids[i] == set) {
-                return dup(stub_fdset_fds[i]);
+            int fd;
+
+            if (stub_fdset_ids[i] != set) {
+                continue;
             }
+            fd = dup(stub_fdset_fds[i]);
+            if (fd >= 0 && save && ftruncate(fd, 0) < 0) {
+                close(fd);
+                return -1;
+            }
+            return fd;
         }
         return -1;
     }
@@ -256,6 +307,16 @@ static void stub_devices_state(int fd, JsonObject *args, JsonNode *id,
         stub_error(fd, "cannot open the state file", id);
         return;
     }
+    if (stub_fail_state) {
+        stub_fail_state = false;
+        if (save && write(sfd, "STUB-PARTIAL\n", 13) != 13) {
+            stub_log("state write failed: %s", g_strerror(errno));
+        }
+        close(sfd);
+        stub_log("failed %s", save ? "save" : "load");
+        stub_error(fd, "stub: device state failed", id);
+        return;
+    }
     if (save) {
         t = g_strdup_printf("STUB-STATE %s\n",
                             stub_state ? stub_state : "none");
@@ -265,7 +326,12 @@ static void stub_devices_state(int fd, JsonObject *args, JsonNode *id,
         g_free(t);
         stub_log("saved %s", stub_state ? stub_state : "none");
     } else {
-        t = stub_read_rest(sfd);
+        t = stub_read_stream(sfd);
+        if (!t) {
+            close(sfd);
+            stub_error(fd, "stub: not a stub state stream", id);
+            return;
+        }
         stub_log("loaded %s", t);
         g_free(t);
     }
@@ -282,6 +348,113 @@ static void stub_set_status(int fd, const char *status)
     if (was != now) {
         stub_event(fd, now ? "RESUME" : "STOP");
     }
+}
+
+/* $EMUNET_STUB_BLACKLIST names the driver of the last handshake? */
+static bool stub_plat_blacklisted(void)
+{
+    const char *bl = g_getenv("EMUNET_STUB_BLACKLIST");
+    unsigned product;
+    gint64 build;
+
+    return bl && stub_plat_build >= 0 &&
+           sscanf(bl, "%u/%" G_GINT64_FORMAT, &product, &build) == 2 &&
+           product == stub_plat_product && build == stub_plat_build;
+}
+
+static guint64 stub_plat_read(unsigned addr, unsigned size)
+{
+    if (size == 2 && addr == 0x10) {
+        return stub_plat_blacklisted() ? 0xd249 : 0x49d2;
+    }
+    if (size == 1 && addr == 0x10) {
+        return stub_plat_flags;
+    }
+    if (size == 1 && addr == 0x12) {
+        return 1;
+    }
+    return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static void stub_plat_write(unsigned addr, unsigned size, guint64 val)
+{
+    if (addr == 0x10 && size == 1) {
+        stub_plat_flags = val & 1;
+    } else if (addr == 0x10 && size == 2) {
+        stub_log("unplug %#x%s", (unsigned)val,
+                 stub_plat_blacklisted() ? " ignored" : "");
+    } else if (addr == 0x10 && size == 4) {
+        stub_plat_build = (gint64)val;
+    } else if (addr == 0x12 && size == 2) {
+        stub_plat_product = (unsigned)val;
+        stub_plat_build = -1;
+    }
+}
+
+/*
+ * HMP port I/O, as QEMU's "i /fmt addr" and "o /fmt addr val": the
+ * output text, or NULL for another command.
+ */
+static char *stub_hmp_port(const char *cmdline)
+{
+    char op, fmt;
+    int addr;
+    guint64 val;
+    unsigned size;
+    char *end;
+    int n = 0;
+
+    if (sscanf(cmdline, "%c /%c %i%n", &op, &fmt, &addr, &n) < 3 ||
+        (op != 'i' && op != 'o')) {
+        return NULL;
+    }
+    size = fmt == 'b' ? 1 : fmt == 'h' ? 2 : fmt == 'w' ? 4 : 0;
+    if (!size || addr < 0 || addr > 0xffff) {
+        return NULL;
+    }
+    if (op == 'i') {
+        if (cmdline[n]) {
+            return NULL;
+        }
+        val = addr >= 0x10 && addr < 0x20 ? stub_plat_read(addr, size)
+              : size == 4                 ? 0xffffffffu
+                                          : (1u << (8 * size)) - 1;
+        /* JSON escapes: QEMU's monitor ends lines in "\r\n". */
+        return g_strdup_printf("port%c[0x%04x] = 0x%0*" G_GINT64_MODIFIER
+                               "x\\r\\n",
+                               size == 1   ? 'b'
+                               : size == 2 ? 'w'
+                                           : 'l',
+                               addr, (int)size * 2, val);
+    }
+    val = g_ascii_strtoull(cmdline + n, &end, 0);
+    if (end == cmdline + n || *end) {
+        return NULL;
+    }
+    if (addr >= 0x10 && addr < 0x20) {
+        stub_plat_write(addr, size, val);
+    }
+    return g_strdup("");
+}
+
+static void stub_hmp(int fd, JsonObject *args, JsonNode *id)
+{
+    const char *cmdline = args ? json_object_get_string_member_with_default(
+                                     args, "command-line", "")
+                               : "";
+    char *out = stub_hmp_port(cmdline);
+    char *t;
+
+    if (out) {
+        stub_log("hmp %s", cmdline);
+        g_usleep((gulong)stub_hmp_delay_ms * 1000);
+        t = g_strdup_printf("\"%s\"", out);
+        g_free(out);
+    } else {
+        t = g_strdup_printf("\"stub: %s\"", cmdline);
+    }
+    stub_reply(fd, t, id);
+    g_free(t);
 }
 
 static void stub_command(int fd, const char *line)
@@ -338,12 +511,19 @@ static void stub_command(int fd, const char *line)
                !strcmp(name, "query-block")) {
         stub_reply(fd, "[]", id);
     } else if (!strcmp(name, "human-monitor-command")) {
-        t = g_strdup_printf("\"stub: %s\"",
-                            args ? json_object_get_string_member_with_default(
-                                       args, "command-line", "")
-                                 : "");
-        stub_reply(fd, t, id);
-        g_free(t);
+        stub_hmp(fd, args, id);
+    } else if (!strcmp(name, "x-stub-hmp-delay")) {
+        stub_hmp_delay_ms =
+            args ? json_object_get_int_member_with_default(args, "ms", 0) : 0;
+        stub_reply(fd, "{}", id);
+    } else if (!strcmp(name, "x-stub-close-qmp")) {
+        stub_reply(fd, "{}", id);
+        stub_log("qmp closed");
+        close(fd);
+        close(stub_listen_fd);
+        for (;;) {
+            pause();
+        }
     } else if (!strcmp(name, "add-fd")) {
         stub_add_fd(fd, args, id);
     } else if (!strcmp(name, "remove-fd")) {
@@ -359,6 +539,9 @@ static void stub_command(int fd, const char *line)
         stub_state = g_strdup(
             args ? json_object_get_string_member_with_default(args, "text", "")
                  : "");
+        stub_reply(fd, "{}", id);
+    } else if (!strcmp(name, "x-stub-fail-state")) {
+        stub_fail_state = true;
         stub_reply(fd, "{}", id);
     } else if (!strcmp(name, "x-stub-event")) {
         stub_event(fd, "STUB_EVENT");
@@ -512,11 +695,16 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "-incoming") &&
             g_str_has_prefix(argv[i + 1], "fd:")) {
             int ifd = atoi(argv[i + 1] + 3);
-            char *t = stub_read_rest(ifd);
+            char *t = stub_read_stream(ifd);
 
+            close(ifd);
+            if (!t) {
+                /* QEMU: "load of migration failed", exit status 1. */
+                stub_log("incoming bad stream");
+                return 1;
+            }
             stub_log("incoming %s", t);
             g_free(t);
-            close(ifd);
         }
     }
     for (int i = 1; mon_chr && i + 1 < argc; i++) {
@@ -535,6 +723,7 @@ int main(int argc, char **argv)
         stub_log("no QMP listening fd");
         return 1;
     }
+    stub_listen_fd = lfd;
     stub_serve(lfd);
     return 0;
 }

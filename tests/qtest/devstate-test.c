@@ -7,12 +7,15 @@
  * with the same guest RAM copied over, and the guest carries on: config
  * space, registers, ring positions, statistics, EEPROM, PHY, pending
  * interrupts and the remaining time of timers must all be where they
- * were. Then the ways a file can be wrong: corrupt, truncated, empty,
- * not ours, another format or section version, another device model,
- * MAC or device id, and hostile values behind a valid CRC: each is
- * refused with a message naming the cause, and the running device is
- * left as it was. The test parses and patches the format itself, with
- * its own CRC-32.
+ * were. A saved file is exactly the blob and its file trailer (no
+ * companion here); -incoming fd:N also finds the blob after other data
+ * (a companion's part) without moving the descriptor's offset. Then the
+ * ways a file can be wrong: corrupt, truncated, empty, not ours, another
+ * format, trailer or section version, a trailer that does not fit, an
+ * unseekable descriptor, another device model, MAC or device id, and
+ * hostile values behind a valid CRC: each is refused with a message
+ * naming the cause, and the running device is left as it was. The test
+ * parses and patches the format itself, with its own CRC-32.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +46,8 @@ typedef struct Blob {
     size_t len;
 } Blob;
 
-static Blob blob_read(const char *path)
+/* A file's bytes, unchecked. */
+static Blob file_read(const char *path)
 {
     Blob b;
     GError *err = NULL;
@@ -55,7 +59,7 @@ static Blob blob_read(const char *path)
     return b;
 }
 
-static void blob_write(const Blob *b, const char *path)
+static void file_write(const Blob *b, const char *path)
 {
     GError *err = NULL;
 
@@ -118,6 +122,58 @@ static void blob_fix_crc(Blob *b)
 
     g_assert_cmpuint(end + 4, <=, b->len);
     put_le32(b->data + end, crc32_ieee(b->data, end));
+}
+
+/*
+ * The file trailer after a blob of blob_len bytes: CRC-32 of the other
+ * 20 bytes, u64 blob length, u32 version 1, "EMUNETTR".
+ */
+#define TRAILER_SIZE 24
+
+static void trailer_make(uint8_t *t, size_t blob_len)
+{
+    put_le64(t + 4, blob_len);
+    put_le32(t + 12, 1);
+    memcpy(t + 16, "EMUNETTR", 8);
+    put_le32(t, crc32_ieee(t + 4, TRAILER_SIZE - 4));
+}
+
+/* The blob of a saved file, which must be exactly blob and trailer. */
+static Blob blob_read(const char *path)
+{
+    Blob b = file_read(path);
+    uint8_t t[TRAILER_SIZE];
+
+    g_assert_cmpuint(b.len, >, 32 + 4 + TRAILER_SIZE);
+    b.len -= TRAILER_SIZE;
+    trailer_make(t, b.len);
+    g_assert_cmpmem(b.data + b.len, TRAILER_SIZE, t, TRAILER_SIZE);
+    g_assert_cmpmem(b.data, 8, "EMUNETDS", 8);
+    g_assert_cmpuint(32 + blob_payload_len(&b) + 4, ==, b.len);
+    g_assert_cmphex(get_le32(b.data + b.len - 4), ==,
+                    crc32_ieee(b.data, b.len - 4));
+    return b;
+}
+
+/* `prefix` (other data, plen bytes), the blob, and a trailer for it. */
+static Blob file_make(const void *prefix, size_t plen, const Blob *b)
+{
+    Blob f = {.data = g_malloc(plen + b->len + TRAILER_SIZE),
+              .len = plen + b->len + TRAILER_SIZE};
+
+    memcpy(f.data, prefix, plen);
+    memcpy(f.data + plen, b->data, b->len);
+    trailer_make(f.data + plen + b->len, b->len);
+    return f;
+}
+
+/* Write the blob with a trailer for it. */
+static void blob_write(const Blob *b, const char *path)
+{
+    Blob f = file_make("", 0, b);
+
+    file_write(&f, path);
+    g_free(f.data);
 }
 
 typedef struct BlobSection {
@@ -451,33 +507,49 @@ static void test_e1000_roundtrip(void)
     unlink(path);
 }
 
-/* libxl's form: -incoming fd:N, here a stream holding exactly the blob. */
+/*
+ * libxl's form: -incoming fd:N. The blob is found from its trailer after
+ * other data (a companion's part), and the descriptor's offset, which
+ * this process shares, stays where the companion's stream starts.
+ */
 static void test_e1000_incoming_fd(void)
 {
+    static const char other[] = "QEVM\0\0\0\3 the companion's stream";
     g_autofree char *path = state_path("fd.state");
+    g_autofree char *shared = state_path("fd-shared.state");
     g_autofree char *incoming = NULL;
     QE1000 *a = e1000_busy_guest(QE1000_MAC, NULL);
     QE1000 *b;
-    Blob blob;
-    int sv[2];
+    Blob blob, file;
+    int fd, sv[2];
 
     save_state(a->qts, path);
     blob = blob_read(path);
+    file = file_make(other, sizeof(other), &blob);
+    file_write(&file, shared);
+    fd = open(shared, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    /*
+     * libqtest hands emunet the descriptors of qtest_socketpair: the
+     * passed one becomes a copy of fd (the same open file, one offset).
+     */
     qtest_socketpair(sv);
-    g_assert_cmpint(write(sv[0], blob.data, blob.len), ==, (ssize_t)blob.len);
-    /* Bytes after the blob belong to someone else and stay unread. */
-    g_assert_cmpint(write(sv[0], "NEXT", 4), ==, 4);
+    g_assert_cmpint(dup3(fd, sv[1], O_CLOEXEC), ==, sv[1]);
+    close(sv[0]);
     incoming = g_strdup_printf("fd:%d", sv[1]);
     b = e1000_start(QE1000_MAC, NULL, incoming, a);
+    g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, 0);
+    close(fd);
     copy_ram(a->qts, b->qts);
     g_assert_cmpuint(qe1000_r(b, E1000_TDH), ==, 5);
     g_assert_cmpuint(qe1000_r(b, E1000_RDH), ==, 2);
     e1000_tx_check(b, 30, 0);
     qe1000_stop(a);
     qe1000_stop(b);
-    close(sv[0]);
     g_free(blob.data);
+    g_free(file.data);
     unlink(path);
+    unlink(shared);
 }
 
 /* ---- Rejected files ---- */
@@ -629,7 +701,7 @@ static void mut_handoff(Blob *b)
 static const RejectCase reject_cases[] = {
     {"corrupt", "e1000", mut_flip, "CRC mismatch"},
     {"truncated", "e1000", mut_truncate, "truncated"},
-    {"empty", "e1000", mut_empty, "truncated (0 of 32 bytes)"},
+    {"empty", "e1000", mut_empty, "truncated header (0 of 32 bytes)"},
     {"garbage", "e1000", mut_garbage, "bad magic"},
     {"format-version", "e1000", mut_format_version,
      "format version 2 is not supported"},
@@ -645,6 +717,109 @@ static const RejectCase reject_cases[] = {
     {"hostile-bool", "e1000", mut_bool, "'phy_link' is 2, not a boolean"},
     {"renamed-field", "e1000", mut_rename, "field 'ioaddr' is missing"},
     {"hostile-handoff", "e1000", mut_handoff, "NIC 'zz' was handed off"},
+};
+
+/* Changes to a whole file (blob and trailer) rather than the blob. */
+typedef void FileMutator(Blob *f);
+
+static uint8_t *file_trailer(Blob *f)
+{
+    g_assert_cmpuint(f->len, >=, TRAILER_SIZE);
+    return f->data + f->len - TRAILER_SIZE;
+}
+
+static void trailer_fix_crc(uint8_t *t)
+{
+    put_le32(t, crc32_ieee(t + 4, TRAILER_SIZE - 4));
+}
+
+static void fmut_trailer_flip(Blob *f)
+{
+    file_trailer(f)[6] ^= 0x01;
+}
+
+static void fmut_cut_end(Blob *f)
+{
+    f->len -= 3;
+}
+
+static void fmut_cut_start(Blob *f)
+{
+    memmove(f->data, f->data + 8, f->len - 8);
+    f->len -= 8;
+}
+
+static void fmut_tiny(Blob *f)
+{
+    f->len = 10;
+}
+
+static void fmut_empty(Blob *f)
+{
+    f->len = 0;
+}
+
+static void fmut_foreign(Blob *f)
+{
+    static const char qemu[] = "QEVM\0\0\0\3 a QEMU device state stream";
+
+    g_assert_cmpuint(f->len, >=, sizeof(qemu));
+    memcpy(f->data, qemu, sizeof(qemu));
+    f->len = sizeof(qemu);
+}
+
+static void fmut_trailer_version(Blob *f)
+{
+    uint8_t *t = file_trailer(f);
+
+    put_le32(t + 12, 2);
+    trailer_fix_crc(t);
+}
+
+static void fmut_trailer_huge(Blob *f)
+{
+    uint8_t *t = file_trailer(f);
+
+    put_le64(t + 4, (uint64_t)1 << 40);
+    trailer_fix_crc(t);
+}
+
+/* Four bytes between blob and trailer, counted in the trailer's length. */
+static void fmut_trailer_long(Blob *f)
+{
+    size_t blen = f->len - TRAILER_SIZE;
+    uint8_t *n = g_malloc(f->len + 4);
+
+    memcpy(n, f->data, blen);
+    memset(n + blen, 0xee, 4);
+    trailer_make(n + blen + 4, blen + 4);
+    g_free(f->data);
+    f->data = n;
+    f->len += 4;
+}
+
+static const struct {
+    const char *name;
+    FileMutator *mutate;
+    const char *expect;
+} file_reject_cases[] = {
+    {"trailer-corrupt", fmut_trailer_flip,
+     "not a valid emunet device state: trailer CRC mismatch (the file is "
+     "corrupt)"},
+    {"cut-end", fmut_cut_end,
+     "not a valid emunet device state: no emunet trailer at the end of "
+     "the file (truncated, or not saved by emunet's"},
+    {"cut-start", fmut_cut_start,
+     "not a valid emunet device state: truncated (the trailer gives a "},
+    {"tiny", fmut_tiny, "10 bytes, too short for emunet's trailer"},
+    {"empty-file", fmut_empty, "0 bytes, too short for emunet's trailer"},
+    {"foreign-file", fmut_foreign, "no emunet trailer at the end of the file"},
+    {"trailer-version", fmut_trailer_version,
+     "device state file trailer version 2 is not supported (this emunet "
+     "reads version 1)"},
+    {"trailer-huge", fmut_trailer_huge,
+     "the trailer gives a 1099511627776-byte blob, more than the"},
+    {"trailer-long", fmut_trailer_long, "but the blob is"},
 };
 
 /* Save the named source state into path. */
@@ -678,17 +853,35 @@ static void make_source(const char *source, const char *path)
  * Every bad file is refused with its cause, and the running NIC keeps
  * its state and keeps working.
  */
+/* Loading `bad` fails with `expect`, and d's registers stay. */
+static void expect_refused(QE1000 *d, const char *bad, const char *name,
+                           const char *expect)
+{
+    uint32_t before[G_N_ELEMENTS(e1000_regs)], after[G_N_ELEMENTS(e1000_regs)];
+    g_autofree char *reply = NULL;
+
+    e1000_read_regs(d, before);
+    reply = load_state(d->qts, bad);
+    if (!g_str_has_prefix(reply, "{\"error\": {\"class\": "
+                                 "\"GenericError\"") ||
+        !strstr(reply, expect)) {
+        g_error("%s: expected an error with \"%s\", got %s", name, expect,
+                reply);
+    }
+    e1000_read_regs(d, after);
+    g_assert_cmpmem(before, sizeof(before), after, sizeof(after));
+}
+
 static void test_reject(void)
 {
     g_autofree char *good = state_path("good.state");
     g_autofree char *bad = state_path("bad.state");
     QE1000 *d = e1000_busy_guest(QE1000_MAC, NULL);
-    uint32_t before[G_N_ELEMENTS(e1000_regs)], after[G_N_ELEMENTS(e1000_regs)];
+    Blob file;
 
     save_state(d->qts, good);
     for (size_t i = 0; i < G_N_ELEMENTS(reject_cases); i++) {
         const RejectCase *c = &reject_cases[i];
-        g_autofree char *reply = NULL;
         Blob src, blob;
 
         make_source(c->source, bad);
@@ -696,18 +889,17 @@ static void test_reject(void)
         blob = blob_dup(&src);
         c->mutate(&blob);
         blob_write(&blob, bad);
-        e1000_read_regs(d, before);
-        reply = load_state(d->qts, bad);
-        if (!g_str_has_prefix(reply, "{\"error\": {\"class\": "
-                                     "\"GenericError\"") ||
-            !strstr(reply, c->expect)) {
-            g_error("%s: expected an error with \"%s\", got %s", c->name,
-                    c->expect, reply);
-        }
-        e1000_read_regs(d, after);
-        g_assert_cmpmem(before, sizeof(before), after, sizeof(after));
+        expect_refused(d, bad, c->name, c->expect);
         g_free(src.data);
         g_free(blob.data);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(file_reject_cases); i++) {
+        file = file_read(good);
+        file_reject_cases[i].mutate(&file);
+        file_write(&file, bad);
+        expect_refused(d, bad, file_reject_cases[i].name,
+                       file_reject_cases[i].expect);
+        g_free(file.data);
     }
     /* Still the same NIC: TX continues where it was. */
     e1000_tx_check(d, 40, 0);
@@ -724,16 +916,15 @@ static void test_reject(void)
     unlink(bad);
 }
 
-/* -incoming with a damaged file: emunet refuses to start, status 1. */
-static void test_incoming_corrupt(void)
+/*
+ * emunet with -incoming `spec` refuses to start: exit status 1; its
+ * stderr (g_free). Descriptors stay open for an fd: spec.
+ */
+static char *incoming_fails(const char *spec)
 {
-    g_autofree char *path = state_path("corrupt.state");
-    g_autofree char *spec = g_strdup_printf("file:%s", path);
-    g_autofree char *err_text = NULL;
     const char *binary = g_getenv("EMUNET_BINARY");
-    QE1000 *a = e1000_start(QE1000_MAC, NULL, NULL, NULL);
+    char *err_text = NULL;
     GError *err = NULL;
-    Blob blob;
     int status;
     char *argv[] = {(char *)binary,
                     "-qtest",
@@ -741,22 +932,56 @@ static void test_incoming_corrupt(void)
                     "-device",
                     "e1000,mac=" QE1000_MAC ",addr=04.0",
                     "-incoming",
-                    spec,
+                    (char *)spec,
                     NULL};
+
+    g_assert_true(g_spawn_sync(NULL, argv, NULL,
+                               G_SPAWN_STDOUT_TO_DEV_NULL |
+                                   G_SPAWN_LEAVE_DESCRIPTORS_OPEN,
+                               NULL, NULL, NULL, &err_text, &status, &err));
+    g_assert_no_error(err);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err_text, "-incoming"));
+    return err_text;
+}
+
+/*
+ * -incoming with a damaged file, or an unseekable descriptor: emunet
+ * refuses to start, status 1.
+ */
+static void test_incoming_corrupt(void)
+{
+    g_autofree char *path = state_path("corrupt.state");
+    g_autofree char *spec = g_strdup_printf("file:%s", path);
+    g_autofree char *err_text = NULL;
+    QE1000 *a = e1000_start(QE1000_MAC, NULL, NULL, NULL);
+    Blob blob, file;
+    int sv[2];
 
     save_state(a->qts, path);
     qe1000_stop(a);
     blob = blob_read(path);
     mut_flip(&blob);
     blob_write(&blob, path);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, &err_text, &status, &err));
-    g_assert_no_error(err);
-    g_assert_true(WIFEXITED(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-    g_assert_nonnull(strstr(err_text, "-incoming"));
+    err_text = incoming_fails(spec);
     g_assert_nonnull(strstr(err_text, "CRC mismatch"));
+    /* A socket with a good file's bytes: no end to find the blob from. */
+    mut_flip(&blob);
+    file = file_make("", 0, &blob);
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    g_assert_cmpint(write(sv[0], file.data, file.len), ==, (ssize_t)file.len);
+    g_free(spec);
+    spec = g_strdup_printf("fd:%d", sv[1]);
+    g_free(err_text);
+    err_text = incoming_fails(spec);
+    g_assert_nonnull(strstr(err_text, "-incoming fd:"));
+    g_assert_nonnull(strstr(err_text, ": not a regular file (a pipe or "
+                                      "socket?)"));
+    close(sv[0]);
+    close(sv[1]);
     g_free(blob.data);
+    g_free(file.data);
     unlink(path);
 }
 

@@ -5,9 +5,12 @@
  * query-fdsets, "/dev/fdset/N"), libxl's save and restore sequences
  * (xen-dm-contract.md §1.8: stop, add-fd, xen-save-devices-state; a new
  * device model with -incoming fd:N) with and without the stand-in
- * companion, the shared state file (emunet's blob, then the companion's
- * state; core/qmp-libxl.c), corrupt and foreign files, and
- * DEVICE_DELETED on every QMP monitor. Device state is checked through
+ * companion, which truncates and reads as QEMU 7.2 does, the exact
+ * layout of the shared state file (the companion's state, then emunet's
+ * blob and file trailer; core/qmp-libxl.c), failures of either part,
+ * corrupt, truncated, foreign and unseekable files, and
+ * DEVICE_DELETED on every QMP monitor, the platform unplug ports passed
+ * through to the companion. Device state is checked through
  * the NIC's PCI configuration (qtest port I/O through CF8/CFC).
  */
 #include <dirent.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,8 +32,10 @@
 #define NIC_MAC "00:16:3e:11:22:33"
 #define TEST_BAR0 0xfebc0000u
 #define TEST_INTLINE 0x0b
-/* "EMUNETDS" header: payload length at 16, trailer CRC after it. */
+/* "EMUNETDS" header: payload length at 16, the blob's CRC after it. */
 #define DS_HEADER 32
+/* The file trailer: CRC-32, u64 blob length, u32 version, magic. */
+#define DS_TRAILER 24
 
 /* ---- helpers ---- */
 
@@ -227,18 +233,63 @@ static int open_save(const char *path)
     return fd;
 }
 
-/* Length of the emunet blob at the start of `data` (checked). */
-static size_t blob_len(const char *data, size_t len)
+static uint64_t le_get(const char *p, unsigned n)
 {
-    uint64_t plen = 0;
+    uint64_t v = 0;
 
-    g_assert_cmpuint(len, >=, DS_HEADER + 4);
-    g_assert_cmpmem(data, 8, "EMUNETDS", 8);
-    for (int i = 7; i >= 0; i--) {
-        plen = plen << 8 | (uint8_t)data[16 + i];
+    for (unsigned i = n; i-- > 0;) {
+        v = v << 8 | (uint8_t)p[i];
     }
-    g_assert_cmpuint(DS_HEADER + plen + 4, <=, len);
-    return DS_HEADER + (size_t)plen + 4;
+    return v;
+}
+
+/* CRC-32 (IEEE 802.3, reflected; zlib's), written out independently. */
+static uint32_t crc32_ieee(const char *p, size_t len)
+{
+    uint32_t crc = 0xffffffffu;
+
+    while (len--) {
+        crc ^= (uint8_t)*p++;
+        for (int k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+        }
+    }
+    return ~crc;
+}
+
+/*
+ * The exact layout of a state file (core/qmp-libxl.c): `companion` (the
+ * companion's stream, "" for none) at offset 0, then emunet's blob, then
+ * the trailer, which ends the file.
+ */
+static void check_layout(const char *data, size_t len, const char *companion)
+{
+    size_t clen = strlen(companion);
+    const char *t = data + len - DS_TRAILER;
+    const char *blob = data + clen;
+    uint64_t blen;
+
+    g_assert_cmpuint(len, >=, clen + DS_HEADER + 4 + DS_TRAILER);
+    g_assert_cmpmem(data, clen, companion, clen);
+    g_assert_cmpmem(t + 16, 8, "EMUNETTR", 8);
+    g_assert_cmpuint(le_get(t + 12, 4), ==, 1);
+    g_assert_cmphex(le_get(t, 4), ==, crc32_ieee(t + 4, DS_TRAILER - 4));
+    blen = le_get(t + 4, 8);
+    g_assert_cmpuint(clen + blen + DS_TRAILER, ==, len);
+    g_assert_cmpmem(blob, 8, "EMUNETDS", 8);
+    g_assert_cmpuint(DS_HEADER + le_get(blob + 16, 8) + 4, ==, blen);
+    g_assert_cmphex(le_get(blob + blen - 4, 4), ==,
+                    crc32_ieee(blob, blen - 4));
+}
+
+/* The file at `path` (g_free), checked as check_layout. */
+static char *read_layout(const char *path, const char *companion, gsize *len)
+{
+    char *data = NULL;
+
+    g_assert_true(g_file_get_contents(path, &data, len, NULL));
+    check_layout(data, *len, companion);
+    return data;
 }
 
 static void kill_and_wait(Emu *e)
@@ -260,7 +311,9 @@ static void kill_and_wait(Emu *e)
 /* ---- tests ---- */
 
 /*
- * Without a companion: add-fd, fd sets, "/dev/fdset/N" for the state;
+ * Without a companion: add-fd, fd sets, "/dev/fdset/N" for the state
+ * (emptied first, as QEMU's O_TRUNC does: the file is exactly the blob
+ * and trailer; loading leaves the descriptor's offset alone);
  * descriptors that are not used are closed, and never more than a
  * bounded number are accepted.
  */
@@ -300,6 +353,7 @@ static void test_fdsets(void)
               "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No "
               "file descriptor supplied via SCM_RIGHTS\"}, \"id\": 4}");
     wfd = open_save(path);
+    g_assert_cmpint(pwrite(wfd, "stale bytes of an old save", 26, 0), ==, 26);
     g_free(r);
     r = qmp_cmd_fds(q,
                     "{\"execute\":\"add-fd\",\"id\":5,\"arguments\":"
@@ -343,8 +397,7 @@ static void test_fdsets(void)
               "{\"execute\":\"xen-save-devices-state\",\"id\":10,"
               "\"arguments\":{\"filename\":\"/dev/fdset/3\",\"live\":false}}",
               "{\"return\": {}, \"id\": 10}");
-    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-    g_assert_cmpuint(blob_len(data, len), ==, len);
+    data = read_layout(path, "", &len);
     qmp_check(q,
               "{\"execute\":\"remove-fd\",\"id\":11,"
               "\"arguments\":{\"fdset-id\":0}}",
@@ -354,16 +407,17 @@ static void test_fdsets(void)
               "\"arguments\":{\"fdset-id\":0}}",
               "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File "
               "descriptor named 'fdset-id:0' not found\"}, \"id\": 12}");
-    /* Loading from an fd set reads exactly the blob. */
+    /* Loading from an fd set: with pread, the shared offset stays. */
     rfd = open(path, O_RDONLY | O_CLOEXEC);
     g_free(r);
     r = qmp_cmd_fds(q, "{\"execute\":\"add-fd\",\"id\":13}", &rfd, 1);
-    close(rfd);
     g_assert_true(g_str_has_prefix(r, "{\"return\": {\"fdset-id\": 0, "));
     qmp_check(q,
               "{\"execute\":\"xen-load-devices-state\",\"id\":14,"
               "\"arguments\":{\"filename\":\"/dev/fdset/0\"}}",
               "{\"return\": {}, \"id\": 14}");
+    g_assert_cmpint(lseek(rfd, 0, SEEK_CUR), ==, 0);
+    close(rfd);
     g_assert_cmpuint(count_fds(e->pid), ==, base + 2);
     /* As QEMU: fd sets go when the guest runs and nobody is connected. */
     qmp_close(q);
@@ -377,8 +431,9 @@ static void test_fdsets(void)
 }
 
 /*
- * libxl's save with a companion: add-fd reaches it with the descriptor,
- * emunet's blob starts the file and the companion's state follows;
+ * libxl's save with a companion: add-fd reaches it with the descriptor;
+ * the companion empties the file and writes its state from offset 0,
+ * then emunet appends its blob and trailer, all before the reply;
  * restore with -incoming fd:N gives each side its part.
  */
 static void test_companion_save_restore(void)
@@ -391,7 +446,6 @@ static void test_companion_save_restore(void)
     g_autofree char *r = NULL;
     g_autofree char *want = NULL;
     struct stat st;
-    size_t blen;
     int fd;
     gsize len;
     Qmp *q;
@@ -407,6 +461,8 @@ static void test_companion_save_restore(void)
               "{\"return\": {}, \"id\": 3}");
     fd = open_save(path);
     g_assert_cmpint(fstat(fd, &st), ==, 0);
+    /* Stale bytes the companion's O_TRUNC must remove (offset stays 0). */
+    g_assert_cmpint(pwrite(fd, "stale bytes of an old save", 26, 0), ==, 26);
     r = qmp_cmd_fds(q, "{\"execute\":\"add-fd\",\"id\":4}", &fd, 1);
     close(fd);
     /* The companion's reply, relayed: its ids are libxl's. */
@@ -417,6 +473,8 @@ static void test_companion_save_restore(void)
               "{\"execute\":\"xen-save-devices-state\",\"id\":5,"
               "\"arguments\":{\"filename\":\"/dev/fdset/0\",\"live\":false}}",
               "{\"return\": {}, \"id\": 5}");
+    /* Both parts are in the file when the client hears back. */
+    data = read_layout(path, "STUB-STATE companion-A\n", &len);
     qmp_close(q);
     log = wait_log(e, "saved companion-A");
     want = g_strdup_printf("add-fd fdset 0 ino %lu", (unsigned long)st.st_ino);
@@ -427,12 +485,6 @@ static void test_companion_save_restore(void)
     g_assert_true(log_has(log, "saved companion-A"));
     kill_and_wait(e);
     emu_free(e);
-    /* The file: emunet's blob, then the companion's state unchanged. */
-    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-    blen = blob_len(data, len);
-    g_assert_cmpuint(len - blen, ==, strlen("STUB-STATE companion-A\n"));
-    g_assert_cmpmem(data + blen, len - blen, "STUB-STATE companion-A\n",
-                    len - blen);
     copy = g_strdup(path);
     /* Restore: a new device model with -incoming fd:N. */
     fd = open(copy, O_RDONLY);
@@ -455,7 +507,9 @@ static void test_companion_save_restore(void)
 
 /*
  * A plain filename with a companion: emunet opens the file and hands
- * the companion the descriptor after its blob as a private fd set.
+ * the companion the descriptor as a private fd set; the layout is the
+ * same as with libxl's fd set. A bad emunet part is refused before the
+ * companion sees the load.
  */
 static void test_companion_state_file(void)
 {
@@ -466,7 +520,7 @@ static void test_companion_state_file(void)
     g_autofree char *data = NULL;
     g_autofree char *log = NULL;
     g_autofree char *r = NULL;
-    size_t blen;
+    const size_t clen = strlen("STUB-STATE plain\n");
     gsize len;
     Qmp *q = libxl_connect(e->libxl_path);
 
@@ -478,10 +532,7 @@ static void test_companion_state_file(void)
                           "\"arguments\":{\"filename\":\"%s\"}}",
                           path);
     qmp_check(q, cmd, "{\"return\": {}, \"id\": 3}");
-    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-    blen = blob_len(data, len);
-    g_assert_cmpmem(data + blen, len - blen, "STUB-STATE plain\n",
-                    strlen("STUB-STATE plain\n"));
+    data = read_layout(path, "STUB-STATE plain\n", &len);
     g_free(cmd);
     cmd = g_strdup_printf("{\"execute\":\"xen-load-devices-state\",\"id\":4,"
                           "\"arguments\":{\"filename\":\"%s\"}}",
@@ -502,8 +553,9 @@ static void test_companion_state_file(void)
                                "\"/dev/fdset/1000000000\"},\"id\":3}"));
     g_assert_true(log_has(log, "remove-fd fdset 1000000000"));
     g_assert_true(log_has(log, "loaded STUB-STATE plain"));
-    /* A corrupt emunet part: refused before the companion sees it. */
-    data[DS_HEADER + 2] ^= 0x40;
+    /* A corrupt emunet blob, then trailer: refused before the companion
+     * sees the load. */
+    data[clen + DS_HEADER + 2] ^= 0x40;
     g_assert_true(g_file_set_contents(bad, data, (gssize)len, NULL));
     g_free(cmd);
     cmd = g_strdup_printf("{\"execute\":\"xen-load-devices-state\",\"id\":5,"
@@ -512,7 +564,15 @@ static void test_companion_state_file(void)
     r = qmp_cmd(q, cmd);
     g_assert_true(g_str_has_prefix(r, "{\"error\": {\"class\": "
                                       "\"GenericError\", \"desc\": "));
-    g_assert_nonnull(strstr(r, "CRC mismatch"));
+    g_assert_nonnull(strstr(r, ": not a valid emunet device state: CRC "
+                               "mismatch (the file is corrupt)"));
+    data[clen + DS_HEADER + 2] ^= 0x40;
+    data[len - DS_TRAILER + 5] ^= 0x01;
+    g_assert_true(g_file_set_contents(bad, data, (gssize)len, NULL));
+    g_free(r);
+    r = qmp_cmd(q, cmd);
+    g_assert_nonnull(strstr(r, ": not a valid emunet device state: trailer "
+                               "CRC mismatch (the file is corrupt)"));
     g_free(log);
     log = stub_log(e);
     g_assert_null(strstr(log, "xen-load-devices-state\",\"id\":5"));
@@ -523,20 +583,139 @@ static void test_companion_state_file(void)
     emu_free(e);
 }
 
-/* -incoming with a damaged or foreign emunet part: exit 1, one line. */
-static void restore_fails(const char *contents, size_t len, const char *cause)
+/*
+ * libxl's save with command ids from `id`: fd set 0 with a new
+ * descriptor of `path` (as libxl opens it for each save), then
+ * xen-save-devices-state. Returns its reply (g_free).
+ */
+static char *libxl_save(Qmp *q, const char *path, int id)
 {
-    g_autofree char *dir = g_dir_make_tmp("emunet-restore-XXXXXX", NULL);
-    g_autofree char *path = g_build_filename(dir, "qemu-resume.5", NULL);
+    g_autofree char *add = g_strdup_printf(
+        "{\"execute\":\"add-fd\",\"id\":%d,\"arguments\":"
+        "{\"fdset-id\":0}}",
+        id);
+    g_autofree char *save = g_strdup_printf(
+        "{\"execute\":\"xen-save-devices-state\",\"id\":%d,"
+        "\"arguments\":{\"filename\":\"/dev/fdset/0\",\"live\":false}}",
+        id + 1);
+    g_autofree char *r = NULL;
+    g_autofree char *done = NULL;
+    int fd = open_save(path);
+
+    r = qmp_cmd_fds(q, add, &fd, 1);
+    close(fd);
+    g_assert_true(g_str_has_prefix(r, "{\"return\": {\"fdset-id\": 0, "));
+    g_free(r);
+    r = qmp_cmd(q, save);
+    g_free(add);
+    add = g_strdup_printf("{\"execute\":\"remove-fd\",\"id\":%d,"
+                          "\"arguments\":{\"fdset-id\":0}}",
+                          id + 2);
+    done = g_strdup_printf("{\"return\": {}, \"id\": %d}", id + 2);
+    qmp_check(q, add, done);
+    return g_steal_pointer(&r);
+}
+
+/*
+ * Either part of a save failing is one QMP error, and the file never
+ * looks whole: the companion's failure is relayed and emunet appends
+ * nothing; emunet's failing after the companion's success (a file size
+ * limit) replaces the companion's reply, and its torn tail is cut off.
+ */
+static void test_companion_save_fails(void)
+{
+    Emu *e = start_state(true, -1, true);
+    g_autofree char *path = g_build_filename(e->dir, "qemu-save.5", NULL);
+    g_autofree char *data = NULL;
+    g_autofree char *r = NULL;
+    struct rlimit old, small;
+    gsize len;
+    Qmp *q = libxl_connect(e->libxl_path);
+
+    qmp_check(q, "{\"execute\":\"x-stub-fail-state\",\"id\":2}",
+              "{\"return\": {}, \"id\": 2}");
+    r = libxl_save(q, path, 3);
+    g_assert_cmpstr(r, ==,
+                    "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                    "\"stub: device state failed\"}, \"id\": 4}");
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpstr(data, ==, "STUB-PARTIAL\n");
+    /* emunet's part fails: files of emunet's may not pass 64 bytes. */
+    qmp_check(q,
+              "{\"execute\":\"x-stub-set-state\",\"id\":6,"
+              "\"arguments\":{\"text\":\"B\"}}",
+              "{\"return\": {}, \"id\": 6}");
+    g_assert_cmpint(prlimit(e->pid, RLIMIT_FSIZE, NULL, &old), ==, 0);
+    small = (struct rlimit){.rlim_cur = 64, .rlim_max = old.rlim_max};
+    g_assert_cmpint(prlimit(e->pid, RLIMIT_FSIZE, &small, NULL), ==, 0);
+    g_free(r);
+    r = libxl_save(q, path, 7);
+    g_assert_cmpint(prlimit(e->pid, RLIMIT_FSIZE, &old, NULL), ==, 0);
+    g_assert_true(g_str_has_prefix(r, "{\"error\": {\"class\": "
+                                      "\"GenericError\", \"desc\": "
+                                      "\"/dev/fdset/0: emunet's part, after "
+                                      "the companion's: "));
+    g_assert_nonnull(strstr(r, "write failed: File too large"));
+    g_assert_true(g_str_has_suffix(r, "\"id\": 8}"));
+    g_free(data);
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpstr(data, ==, "STUB-STATE B\n");
+    /* The next save is whole again. */
+    g_free(r);
+    r = libxl_save(q, path, 10);
+    g_assert_cmpstr(r, ==, "{\"return\": {}, \"id\": 11}");
+    g_free(data);
+    data = read_layout(path, "STUB-STATE B\n", &len);
+    qmp_close(q);
+    kill_and_wait(e);
+    g_unlink(path);
+    emu_free(e);
+}
+
+/*
+ * Without a companion, fd sets that are not regular files: emunet's part
+ * is at the end of the file, which a pipe does not have.
+ */
+static void test_state_unseekable(void)
+{
+    Emu *e = start_state(false, -1, true);
+    g_autofree char *r = NULL;
+    int pfd[2];
+    Qmp *q = libxl_connect(e->libxl_path);
+
+    g_assert_cmpint(pipe2(pfd, O_CLOEXEC), ==, 0);
+    r = qmp_cmd_fds(q, "{\"execute\":\"add-fd\",\"id\":2}", &pfd[1], 1);
+    g_assert_true(g_str_has_prefix(r, "{\"return\": {\"fdset-id\": 0, "));
+    g_free(r);
+    r = qmp_cmd_fds(q, "{\"execute\":\"add-fd\",\"id\":3}", &pfd[0], 1);
+    g_assert_true(g_str_has_prefix(r, "{\"return\": {\"fdset-id\": 1, "));
+    close(pfd[0]);
+    close(pfd[1]);
+    qmp_check(q,
+              "{\"execute\":\"xen-save-devices-state\",\"id\":4,"
+              "\"arguments\":{\"filename\":\"/dev/fdset/0\"}}",
+              "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+              "\"/dev/fdset/0: cannot truncate (emunet's state needs a "
+              "regular file): Invalid argument\"}, \"id\": 4}");
+    g_free(r);
+    r = qmp_cmd(q, "{\"execute\":\"xen-load-devices-state\",\"id\":5,"
+                   "\"arguments\":{\"filename\":\"/dev/fdset/1\"}}");
+    g_assert_true(g_str_has_prefix(r, "{\"error\": {\"class\": "
+                                      "\"GenericError\", \"desc\": "
+                                      "\"device state fd "));
+    g_assert_nonnull(strstr(r, ": not a regular file (a pipe or socket?)"));
+    qmp_close(q);
+    kill_and_wait(e);
+    emu_free(e);
+}
+
+/* -incoming fd:N (fd, closed) with a bad emunet part: exit 1, one line. */
+static void restore_fails_fd(int fd, const char *cause)
+{
     g_autofree char *err = NULL;
     g_autofree char *log = NULL;
-    int fd;
-    Emu *e;
+    Emu *e = start_state(true, fd, false);
 
-    g_assert_true(g_file_set_contents(path, contents, (gssize)len, NULL));
-    fd = open(path, O_RDONLY);
-    g_assert_cmpint(fd, >=, 0);
-    e = start_state(true, fd, false);
     close(fd);
     g_assert_cmpint(emu_exit_code(e), ==, 1);
     err = emu_stderr(e);
@@ -548,6 +727,19 @@ static void restore_fails(const char *contents, size_t len, const char *cause)
     log = stub_log(e);
     g_assert_cmpstr(log, ==, "");
     emu_free(e);
+}
+
+/* The same with a file holding `contents`. */
+static void restore_fails(const char *contents, size_t len, const char *cause)
+{
+    g_autofree char *dir = g_dir_make_tmp("emunet-restore-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "qemu-resume.5", NULL);
+    int fd;
+
+    g_assert_true(g_file_set_contents(path, contents, (gssize)len, NULL));
+    fd = open(path, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+    restore_fails_fd(fd, cause);
     g_unlink(path);
     g_rmdir(dir);
 }
@@ -558,8 +750,10 @@ static void test_companion_restore_bad(void)
     g_autofree char *path = g_build_filename(e->dir, "good", NULL);
     g_autofree char *cmd = NULL;
     g_autofree char *data = NULL;
+    g_autofree char *shifted = NULL;
     static const char foreign[] = "QEVM\0\0\0\3 a QEMU migration stream....."
                                   "..................";
+    int pfd[2];
     gsize len;
     Qmp *q = libxl_connect(e->libxl_path);
 
@@ -569,21 +763,55 @@ static void test_companion_restore_bad(void)
     qmp_check(q, cmd, "{\"return\": {}, \"id\": 2}");
     qmp_close(q);
     kill_and_wait(e);
-    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    data = read_layout(path, "", &len);
     emu_free(e);
-    restore_fails(foreign, sizeof(foreign), "bad magic");
-    restore_fails(data, 20, "truncated");
-    data[len - 1] ^= 1;
-    restore_fails(data, len, "CRC mismatch");
-    /* Intact, but saved without a companion: a platform section too. */
-    data[len - 1] ^= 1;
+    restore_fails(foreign, sizeof(foreign),
+                  "not a valid emunet device state: no emunet trailer at "
+                  "the end of the file (truncated, or not saved by emunet");
+    restore_fails(data, 20,
+                  "not a valid emunet device state: 20 bytes, too short "
+                  "for emunet's trailer (truncated");
+    restore_fails(data, len - 7, "no emunet trailer at the end of the file");
+    /* The start cut off: the trailer's blob does not fit before it. */
+    restore_fails(data + 10, len - 10,
+                  "not a valid emunet device state: truncated (the "
+                  "trailer gives a ");
+    data[DS_HEADER + 2] ^= 1;
+    restore_fails(data, len,
+                  "not a valid emunet device state: CRC mismatch (the "
+                  "file is corrupt)");
+    data[DS_HEADER + 2] ^= 1;
+    data[len - DS_TRAILER + 2] ^= 1;
+    restore_fails(data, len,
+                  "not a valid emunet device state: trailer CRC mismatch "
+                  "(the file is corrupt)");
+    data[len - DS_TRAILER + 2] ^= 1;
+    /* The blob after other data (a companion's part) is found too. */
+    shifted = g_malloc(len + 5);
+    memcpy(shifted, "XXXX\n", 5);
+    memcpy(shifted + 5, data, len);
+    shifted[5 + DS_HEADER + 2] ^= 1;
+    restore_fails(shifted, len + 5, "CRC mismatch (the file is corrupt)");
+    /* Not seekable: a pipe has no end to find emunet's part from. */
+    g_assert_cmpint(pipe(pfd), ==, 0);
+    g_assert_cmpint(write(pfd[1], data, len), ==, (ssize_t)len);
+    close(pfd[1]);
+    restore_fails_fd(pfd[0], "not a regular file");
+    /*
+     * Intact, but saved without a companion: a platform section too. (A
+     * valid companion part first: the companion must not fail first.)
+     */
+    shifted = g_realloc(shifted, len + 13);
+    memcpy(shifted, "STUB-STATE x\n", 13);
+    memcpy(shifted + 13, data, len);
     {
         g_autofree char *dir = g_dir_make_tmp("emunet-restore-XXXXXX", NULL);
         g_autofree char *p2 = g_build_filename(dir, "s", NULL);
         g_autofree char *err = NULL;
         int fd;
 
-        g_assert_true(g_file_set_contents(p2, data, (gssize)len, NULL));
+        g_assert_true(
+            g_file_set_contents(p2, shifted, (gssize)len + 13, NULL));
         fd = open(p2, O_RDONLY);
         e = start_state(true, fd, false);
         close(fd);
@@ -643,6 +871,66 @@ static void test_device_deleted_everywhere(void)
     emu_free(e);
 }
 
+/* The companion's log lines that start with `prefix`, '|'-separated. */
+static char *log_lines_with(const char *log, const char *prefix)
+{
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    GString *out = g_string_new(NULL);
+
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, prefix)) {
+            g_string_append_printf(out, "%s|", *l + strlen(prefix));
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static unsigned long qt_in(Emu *e, const char *cmd)
+{
+    g_autofree char *r = qt(e, cmd);
+
+    return strtoul(r + 3, NULL, 16);
+}
+
+/*
+ * With a companion its platform device's unplug ports are passed through
+ * to it (HMP port I/O, hw/xen/xen-relay.h). qtest cannot hold an access,
+ * so emunet's model answers at once; the companion still gets every
+ * access, in order and with its width, and the NIC bit hands off.
+ */
+static void test_companion_platform_relay(void)
+{
+    Emu *e = start_state(true, -1, true);
+    Qmp *q = libxl_connect(e->libxl_path);
+    g_autofree char *log = NULL;
+    g_autofree char *hmp = NULL;
+    g_autofree char *r = NULL;
+
+    g_assert_cmphex(qt_in(e, "inw 0x10"), ==, 0x49d2);
+    g_assert_cmphex(qt_in(e, "inb 0x12"), ==, 1);
+    qtf(e, "outw 0x12 0x3");
+    qtf(e, "outl 0x10 0x1");
+    g_assert_cmphex(qt_in(e, "inw 0x10"), ==, 0x49d2);
+    /* Disks only: the companion's; the NIC stays. */
+    qtf(e, "outw 0x10 0x1");
+    log = wait_log(e, "unplug 0x1");
+    g_assert_true(log_has(log, "unplug 0x1"));
+    r = qmp_cmd(q, "{\"execute\":\"query-emunet\",\"id\":2}");
+    g_assert_nonnull(strstr(r, "\"handed-off\": false"));
+    qtf(e, "outw 0x10 0x3");
+    expect_device_deleted(q, "nic0");
+    g_free(log);
+    log = wait_log(e, "unplug 0x3");
+    g_assert_true(log_has(log, "unplug 0x3"));
+    hmp = log_lines_with(log, "hmp ");
+    g_assert_cmpstr(hmp, ==,
+                    "i /h 0x10|i /b 0x12|o /h 0x12 0x3|o /w 0x10 0x1|"
+                    "i /h 0x10|o /h 0x10 0x1|o /h 0x10 0x3|");
+    qmp_close(q);
+    kill_and_wait(e);
+    emu_free(e);
+}
+
 void libxl_state_register(void)
 {
     g_test_add_func("/libxl-qmp/fdsets", test_fdsets);
@@ -652,6 +940,11 @@ void libxl_state_register(void)
                     test_companion_state_file);
     g_test_add_func("/libxl-qmp/companion/restore-bad",
                     test_companion_restore_bad);
+    g_test_add_func("/libxl-qmp/companion/save-fails",
+                    test_companion_save_fails);
+    g_test_add_func("/libxl-qmp/state-unseekable", test_state_unseekable);
     g_test_add_func("/libxl-qmp/device-deleted",
                     test_device_deleted_everywhere);
+    g_test_add_func("/libxl-qmp/companion/platform-relay",
+                    test_companion_platform_relay);
 }

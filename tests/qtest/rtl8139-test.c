@@ -3,7 +3,8 @@
  * rtl8139 device qtests: PCI identity, BARs and option ROM, the 93C46
  * EEPROM through 9346CR, IDR/MAR, the CONFIG write-enable sequence,
  * power-on and CR.RST defaults, IMR/ISR write-1-to-clear, TCTR/TimerInt
- * (the timer Linux and QEMU's rtl8139-test rely on) and link state.
+ * (the timer Linux and QEMU's rtl8139-test rely on), link state, iPXE's
+ * chip detection and RxMaxSize.
  * Expected behaviour comes from the RTL8139C(L) and RTL8139C+ datasheets
  * and from what 8139too and 8139cp rely on, never from the device code.
  */
@@ -314,6 +315,17 @@ static void check_power_on(const char *extra)
     g_assert_cmphex(qrtl_r16(d, RTL_ANAR) & 0x01ff, ==, 0x01e1);
     g_assert_cmphex(qrtl_r16(d, RTL_ANAR) & qrtl_r16(d, RTL_ANLPAR) &
                     0x0100, ==, 0x0100);
+    /*
+     * ANER: the partner took part in N-way (LP_NW_ABLE), no parallel
+     * detection fault or next page; read-only. NWAYTR: no N-way
+     * loopback, no test flags; it keeps what is written.
+     */
+    g_assert_cmphex(qrtl_r16(d, RTL_ANER) & 0x001f, ==, 0x0001);
+    qrtl_w16(d, RTL_ANER, 0x0010);
+    g_assert_cmphex(qrtl_r16(d, RTL_ANER) & 0x001f, ==, 0x0001);
+    g_assert_cmphex(qrtl_r16(d, RTL_NWAYTR), ==, 0);
+    qrtl_w16(d, RTL_NWAYTR, 0x0080);
+    g_assert_cmphex(qrtl_r16(d, RTL_NWAYTR), ==, 0x0080);
     qrtl_stop(d);
 }
 
@@ -547,8 +559,8 @@ static void test_timer_c(void)
 
 /*
  * Carrier loss (peer closes the socket): BMSR link status clears, MSR
- * LINKB sets, and ISR PUN/LinkChg (bit 5) is raised so 8139too/8139cp
- * re-check the media.
+ * LINKB sets, ANLPAR/ANER/CSCR lose the partner, and ISR PUN/LinkChg
+ * (bit 5) is raised so 8139too/8139cp re-check the media.
  */
 static void check_link(const char *extra)
 {
@@ -562,6 +574,10 @@ static void check_link(const char *extra)
     qrtl_w16(d, RTL_IMR, RTL_INT_LINKCHG);
     g_assert_false(qrtl_irq(d));
 
+    /* CSCR LinkOK and connection status, as 8139too reads them. */
+    g_assert_cmphex(qrtl_r16(d, RTL_CSCR) & 0x0408, ==, 0x0408);
+    g_assert_cmphex(qrtl_r16(d, RTL_ANER) & 0x0001, ==, 0x0001);
+
     qrtl_wire_close(d);
     end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
     while ((qrtl_r16(d, RTL_BMSR) & RTL_BMSR_LINK) &&
@@ -570,6 +586,10 @@ static void check_link(const char *extra)
     }
     g_assert_cmphex(qrtl_r16(d, RTL_BMSR) & RTL_BMSR_LINK, ==, 0);
     g_assert_cmphex(qrtl_r8(d, RTL_MSR) & RTL_MSR_LINKB, ==, RTL_MSR_LINKB);
+    /* No partner: nothing learnt from it, no link in CSCR either. */
+    g_assert_cmphex(qrtl_r16(d, RTL_ANLPAR), ==, 0);
+    g_assert_cmphex(qrtl_r16(d, RTL_ANER) & 0x0001, ==, 0);
+    g_assert_cmphex(qrtl_r16(d, RTL_CSCR) & 0x0408, ==, 0);
     g_assert_cmphex(qrtl_r16(d, RTL_ISR) & RTL_INT_LINKCHG, ==,
                     RTL_INT_LINKCHG);
     g_assert_true(qrtl_irq(d));
@@ -595,6 +615,134 @@ static void test_mpc(void)
     qrtl_stop(d);
 }
 
+/* What iPXE's realtek driver decides a function is (realtek_detect). */
+typedef enum IpxeKind {
+    IPXE_RTL8169,
+    IPXE_RTL8139CP,
+    IPXE_RTL8139,
+} IpxeKind;
+
+/* iPXE's receive buffer length, its RMS value: 1514 + VLAN tag + FCS. */
+#define IPXE_RX_MAX_LEN 1522
+
+/*
+ * iPXE realtek_probe: CR.RST, then realtek_detect: write RMS, read it
+ * back; set MulRW|CPRx|CPTx|DAC in C+CR (VLAN offload off), read it back.
+ * RMS read back means an RTL8169, C+CR read back an 8139C+, neither a
+ * plain RTL8139.
+ */
+static IpxeKind ipxe_detect(QRtl *d)
+{
+    uint16_t rms = IPXE_RX_MAX_LEN, cpcr;
+
+    qrtl_reset(d);
+    qrtl_w16(d, RTL_RMS, rms);
+    if (qrtl_r16(d, RTL_RMS) == rms) {
+        return IPXE_RTL8169;
+    }
+    cpcr = qrtl_r16(d, RTL_CPCR);
+    cpcr |= RTL_CPCR_MULRW | RTL_CPCR_RXEN | RTL_CPCR_TXEN | RTL_CPCR_DAC;
+    cpcr &= ~RTL_CPCR_RXVLAN;
+    qrtl_w16(d, RTL_CPCR, cpcr);
+    if (qrtl_r16(d, RTL_CPCR) == cpcr && cpcr != 0xffff) {
+        return IPXE_RTL8139CP;
+    }
+    return IPXE_RTL8139;
+}
+
+/* An 8139C+ by default, a plain RTL8139 with the pre-C+ revision. */
+static void test_ipxe_detect(void)
+{
+    QRtl *d = qrtl_start(NULL);
+
+    g_assert_cmpint(ipxe_detect(d), ==, IPXE_RTL8139CP);
+    /* Through the I/O BAR as well (iPXE maps either). */
+    d->bar = QRTL_BAR_IO;
+    g_assert_cmpint(ipxe_detect(d), ==, IPXE_RTL8139CP);
+    qrtl_stop(d);
+
+    d = qrtl_start(QRTL_REV_C);
+    g_assert_cmpint(ipxe_detect(d), ==, IPXE_RTL8139);
+    g_assert_cmphex(qrtl_r16(d, RTL_RMS), ==, 0);
+    qrtl_stop(d);
+}
+
+/* Send `len` bytes to the NIC and expect them whole in one descriptor. */
+static void rx_whole(QRtl *d, size_t len, uint16_t seq, size_t cap)
+{
+    g_autofree uint8_t *frame = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(cap);
+    uint32_t o1 = 0;
+
+    qrtl_simple_frame(frame, len, d->mac, seq);
+    qrtl_wire_send(d, frame, len);
+    g_assert_cmpint(qrtl_cp_rx(d, &o1, NULL, got, cap, 3000), ==,
+                    (int)len + 4);
+    g_assert_cmphex(o1 & (RTL_DESC_FS | RTL_DESC_LS | RTL_RXS_RES), ==,
+                    RTL_DESC_FS | RTL_DESC_LS);
+    g_assert_cmpmem(got, len, frame, len);
+}
+
+/* Send `len` bytes that must be dropped, and check MPC counted them. */
+static void rx_dropped(QRtl *d, size_t len, uint16_t seq)
+{
+    g_autofree uint8_t *frame = g_malloc(len);
+    uint32_t mpc = qrtl_r32(d, RTL_MPC) & 0xffffff;
+
+    qrtl_simple_frame(frame, len, d->mac, seq);
+    qrtl_wire_send(d, frame, len);
+    /* The next frame lands in the very descriptor the dropped one did not. */
+    rx_whole(d, 100, (uint16_t)(seq + 1), 2048);
+    g_assert_cmphex(qrtl_r32(d, RTL_MPC) & 0xffffff, ==, mpc + 1);
+}
+
+/*
+ * RxMaxSize (0xDA) on the 8139C+ (rtl8139-regs.c): never read back, but
+ * honoured. iPXE leaves its 1522 there while it runs: a frame longer on
+ * the wire is dropped (counted in MPC), not split over two of its
+ * 1522-byte descriptors. Linux 8139cp never writes it and resets the
+ * chip first (cp_init_hw): its buffer size alone decides, so jumbo frames
+ * (MTU 4000: rx_buf_sz = mtu + ETH_HLEN + 8) arrive whole after iPXE. A
+ * driver that programs it, as 8139cp did for its RTL8169 boards (RxMaxSize
+ * = rx_buf_sz), gets frames up to that size, FCS included.
+ */
+static void test_cplus_rx_maxsize(void)
+{
+    QRtl *d = qrtl_start(NULL);
+    unsigned i;
+
+    g_assert_cmpint(ipxe_detect(d), ==, IPXE_RTL8139CP);
+    /* realtek_open: 4 RX descriptors of IPXE_RX_MAX_LEN, no reset. */
+    d->cp_rx_ring = qtest_guest_alloc(d->qts, 16 * 4, 256);
+    d->cp_rx_n = 4;
+    d->cp_rx_tail = 0;
+    d->cp_rx_buf_size = IPXE_RX_MAX_LEN;
+    for (i = 0; i < 4; i++) {
+        d->cp_rx_buf[i] = qtest_guest_alloc(d->qts, IPXE_RX_MAX_LEN, 64);
+        qrtl_cp_rx_refill(d, i);
+    }
+    qrtl_w32(d, RTL_RDSAR, (uint32_t)d->cp_rx_ring);
+    qrtl_w32(d, RTL_RDSAR + 4, 0);
+    qrtl_w8(d, RTL_CR, RTL_CR_RE | RTL_CR_TE);
+    qrtl_w32(d, RTL_RCR, RTL_RCR_APM | RTL_RCR_AB);
+    rx_whole(d, IPXE_RX_MAX_LEN - 4, 1, IPXE_RX_MAX_LEN);
+    rx_dropped(d, IPXE_RX_MAX_LEN - 3, 2);
+    g_assert_cmphex(qrtl_r16(d, RTL_RMS), ==, 0);
+
+    /* Linux 8139cp with MTU 4000 takes over. */
+    qrtl_cp_init(d, 4, 4, 4000 + 14 + 8, 0, 0);
+    rx_whole(d, 4000 + 14, 3, 4022);
+    rx_whole(d, IPXE_RX_MAX_LEN, 4, 4022);
+
+    /* RxMaxSize = rx_buf_sz, as 8139cp writes it on an RTL8169. */
+    qrtl_cp_init(d, 4, 4, 1536, 0, 0);
+    qrtl_w16(d, RTL_RMS, 1536);
+    g_assert_cmphex(qrtl_r16(d, RTL_RMS), ==, 0);
+    rx_whole(d, 1536 - 4, 5, 1536);
+    rx_dropped(d, 1536 - 3, 6);
+    qrtl_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -616,6 +764,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rtl8139/timer/c", test_timer_c);
     g_test_add_func("/rtl8139/link", test_link);
     g_test_add_func("/rtl8139/mpc", test_mpc);
+    g_test_add_func("/rtl8139/ipxe/detect", test_ipxe_detect);
+    g_test_add_func("/rtl8139/cplus/rx/maxsize", test_cplus_rx_maxsize);
 
     return g_test_run();
 }

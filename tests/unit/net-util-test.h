@@ -153,7 +153,9 @@ static inline void test_put_l4(TestFrame *f, uint8_t proto, size_t hlen,
         l4[12] = (uint8_t)((hlen / 4) << 4);
         l4[13] = 0x18; /* PSH|ACK */
         test_put16(l4 + 14, 64240);
-        memset(l4 + 20, 0x01, hlen - 20);
+        if (hlen > 20) {
+            memset(l4 + 20, 0x01, hlen - 20);
+        }
     } else if (proto == IP_PROTO_UDP) {
         test_put16(l4, 5353);
         test_put16(l4 + 2, 5353);

@@ -442,16 +442,22 @@ static void test_cp_rx_csum(Fixture *f, gconstpointer data)
     g_assert_cmphex(cp_rx_status(f, frame, len), ==, 0);
 }
 
+/* `frame` with an 802.1Q tag `tci` after the addresses, into `out`. */
+static void tag_frame(uint8_t *out, const uint8_t *frame, size_t len,
+                      uint16_t tci)
+{
+    memcpy(out, frame, 12);
+    put16(out + 12, 0x8100);
+    put16(out + 14, tci);
+    memcpy(out + 16, frame + 12, len - 12);
+}
+
 static void test_cp_rx_vlan(Fixture *f, gconstpointer data)
 {
     uint8_t frame[256], tagged[256];
     size_t len = build_frame(frame, guest_mac, 100, 5);
 
-    memcpy(tagged, frame, 12);
-    put16(tagged + 12, 0x8100);
-    put16(tagged + 14, 0x0123);
-    memcpy(tagged + 16, frame + 12, len - 12);
-
+    tag_frame(tagged, frame, len, 0x0123);
     cp_init(f, CP_DEFAULT_CMD | RTL_CPCMD_RXVLAN);
     g_assert_true(rx_frame(f, tagged, len + 4));
     g_assert_cmphex(cp_rxd(f, 0, 0) & RTL_RXD_LEN_MASK, ==, len + 4);
@@ -573,22 +579,54 @@ static void test_cp_rx_writeback_order(Fixture *f, gconstpointer data)
     g_assert_true(cp_rxd(f, 4, 0) & RTL_DESC_OWN);
 }
 
+/*
+ * RxMaxSize (rtl8139-regs.c): never reads back (iPXE's 8169 probe), but a
+ * size written bounds the frames received, counted as on the wire: VLAN
+ * tag and FCS included, the tag even when RxVLAN strips it. Bits 13:0
+ * only, as the RTL8169's RMS; 0 is no limit.
+ */
 static void test_cp_rx_maxsize(Fixture *f, gconstpointer data)
 {
-    uint8_t frame[1600];
+    uint8_t frame[1600], tagged[1600];
+    size_t len;
 
-    cp_init(f, CP_DEFAULT_CMD);
+    cp_init(f, CP_DEFAULT_CMD | RTL_CPCMD_RXVLAN);
     W16(RTL_RXMAXSIZE, 504);
-    /* Write-only: iPXE's 8169 probe must not see it read back. */
     g_assert_cmphex(R16(RTL_RXMAXSIZE), ==, 0);
-    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 600, 1)));
+    g_assert_cmphex(R8(RTL_RXMAXSIZE + 1), ==, 0);
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 501, 1)));
     g_assert_true(cp_rxd(f, 0, 0) & RTL_DESC_OWN);
     g_assert_cmpuint(R32(RTL_MPC), ==, 1);
     g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 500, 2)));
     g_assert_false(cp_rxd(f, 0, 0) & RTL_DESC_OWN);
+    g_assert_cmpuint(cp_rxd(f, 0, 0) & RTL_RXD_LEN_MASK, ==, 504);
+
+    /* 500 bytes with a tag are 508 on the wire, though 504 are stored. */
+    len = build_frame(frame, guest_mac, 500, 3);
+    tag_frame(tagged, frame, len, 0x0007);
+    g_assert_true(rx_frame(f, tagged, len + 4));
+    g_assert_true(cp_rxd(f, 1, 0) & RTL_DESC_OWN);
+    g_assert_cmpuint(R32(RTL_MPC), ==, 2);
+    len = build_frame(frame, guest_mac, 496, 4);
+    tag_frame(tagged, frame, len, 0x0007);
+    g_assert_true(rx_frame(f, tagged, len + 4));
+    g_assert_false(cp_rxd(f, 1, 0) & RTL_DESC_OWN);
+    g_assert_cmpuint(cp_rxd(f, 1, 0) & RTL_RXD_LEN_MASK, ==, 500);
+
+    /* Bit 14 and up are not part of the size: 0x4000 is no limit. */
+    W16(RTL_RXMAXSIZE, 0x4000);
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 1514, 5)));
+    g_assert_false(cp_rxd(f, 2, 0) & RTL_DESC_OWN);
+    W16(RTL_RXMAXSIZE, 0x4000 | 64);
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 61, 6)));
+    g_assert_true(cp_rxd(f, 3, 0) & RTL_DESC_OWN);
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 60, 7)));
+    g_assert_false(cp_rxd(f, 3, 0) & RTL_DESC_OWN);
+
     /* CR.RST lifts the limit (a boot ROM's setting does not linger). */
+    W16(RTL_RXMAXSIZE, 504);
     cp_init(f, CP_DEFAULT_CMD);
-    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 600, 3)));
+    g_assert_true(rx_frame(f, frame, build_frame(frame, guest_mac, 600, 8)));
     g_assert_false(cp_rxd(f, 0, 0) & RTL_DESC_OWN);
 }
 
@@ -627,6 +665,33 @@ static void test_cp_tally(Fixture *f, gconstpointer data)
     W32(RTL_DTCCR, MMIO_BASE | RTL_DTCCR_CMD);
     g_assert_true(R16(RTL_ISR) & RTL_INT_SERR);
     g_assert_cmphex(mrd(f, RTL_IDR0, 4), ==, le32(guest_mac));
+}
+
+/*
+ * 8139cp's ethtool -S before the interface was ever up, and after
+ * cp_stop_hw (CpCmd = 0, CR = 0): the dump completes (the driver polls
+ * DTCCR.Cmd), and C mode TSD0 is untouched.
+ */
+static void test_cp_tally_down(Fixture *f, gconstpointer data)
+{
+    const uint8_t *d = f->ram + CP_STATS;
+
+    for (unsigned pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            cp_init(f, CP_DEFAULT_CMD);
+            W16(RTL_CPCMD, 0);
+            W8(RTL_CR, 0);
+        }
+        memset(f->ram + CP_STATS, 0xaa, 64);
+        W32(RTL_DTCCR + 4, 0);
+        W32(RTL_DTCCR, CP_STATS | RTL_DTCCR_CMD);
+        g_assert_false(R32(RTL_DTCCR) & RTL_DTCCR_CMD);
+        for (unsigned i = 56; i < 64; i++) {
+            g_assert_cmphex(d[i], ==, 0);
+        }
+        W32(RTL_DTCCR, 0);
+    }
+    g_assert_cmpuint(f->net.be.stats.tx_frames, ==, 0);
 }
 
 static void test_cp_mitigate(Fixture *f, gconstpointer data)
@@ -736,6 +801,7 @@ int main(int argc, char **argv)
     add("/rtl8139/cplus/rx/writeback-order", NULL,
         test_cp_rx_writeback_order);
     add("/rtl8139/cplus/tally", NULL, test_cp_tally);
+    add("/rtl8139/cplus/tally-down", NULL, test_cp_tally_down);
     add("/rtl8139/cplus/mitigate", NULL, test_cp_mitigate);
     return g_test_run();
 }

@@ -398,6 +398,14 @@ static void test_mtu(void)
     g_assert_cmpint(test_peer_send(&p, frame, 1514), ==, NET_SEND_OK);
     tap_packet_expect(ps, frame, 1514);
 
+    /* A runt is an error, not a frame over the MTU. */
+    test_fill_frame(frame, 22, 7);
+    g_assert_cmpint(test_peer_send(&p, frame, 10), ==, NET_SEND_DROP);
+    g_assert_cmpuint(be->stats.tx_errors, ==, 1);
+    g_assert_cmpuint(be->stats.tx_drops, ==, 2);
+    g_assert_cmpint(test_peer_send(&p, frame, 22), ==, NET_SEND_OK);
+    tap_packet_expect(ps, frame, 22);
+
     /* A lowered one within a second. */
     test_sh("ip link set pt0 mtu 1000");
     g_usleep(1100 * 1000);
@@ -406,7 +414,7 @@ static void test_mtu(void)
     g_assert_cmpuint(be->stats.tx_drops, ==, 3);
     /* Nothing cut short reached the wire. */
     tap_packet_expect_none(ps);
-    g_assert_cmpuint(be->stats.tx_frames, ==, 3);
+    g_assert_cmpuint(be->stats.tx_frames, ==, 4);
     close(ps);
     net_backend_free(be);
     test_peer_destroy(&p);

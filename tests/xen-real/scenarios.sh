@@ -283,6 +283,11 @@ s4() {
     domid=$(xl domid s1)
     check s4.restore-dm-emunet is_emunet "$domid"
     check s4.restore-ping busybox ping -c 5 -W 30 192.0.2.10
+    # What the restored device model and its tap look like (diagnosis).
+    qmp "$domid" query-status 2>&1 | tail -1 | sed 's/^/XENREAL log s4 status: /'
+    qmp "$domid" query-emunet 2>&1 | tail -1 | sed 's/^/XENREAL log s4 emunet: /'
+    ip -br link show | grep -- -emu | sed 's/^/XENREAL log s4 tap: /'
+    bridge link show 2>/dev/null | sed 's/^/XENREAL log s4 bridge: /'
     rm -f /var/lib/xen/s1.save
     t0=$(now)
     xl dmesg >/var/log/xen/s1-xl-dmesg.txt 2>&1

@@ -390,124 +390,6 @@ static void test_e1000_hostile_rings(void)
     xnic_free(n);
 }
 
-/* ---- rtl8139 ---- */
-
-static void test_rtl8139_basic(void)
-{
-    XenSim *sim = xnic_sim_new(1);
-    XNic *n = xnic_start_with(sim, 1,
-                              "rtl8139,id=nic0,netdev=net0,"
-                              "addr=04.0,mac=" NIC_MAC);
-    uint64_t mac = xnic_parse_mac(NIC_MAC);
-    uint32_t v, ids[2];
-    uint64_t dst;
-    XenSimIo io;
-
-    g_assert_cmphex(xnic_cfg_r(n, PCI_VENDOR_ID, 4), ==, 0x813910ec);
-    xnic_cfg_w(n, PCI_BAR0, 4, 0xffffffff);
-    v = xnic_cfg_r(n, PCI_BAR0, 4);
-    g_assert_cmphex(v & 1, ==, 1);
-    g_assert_cmphex(~(v & ~3u) + 1, ==, 0x100);
-    xnic_cfg_w(n, PCI_BAR0, 4, BAR1_ADDR | 1);
-    xnic_cfg_w(n, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
-    /* IDR0-5 (RTL8139 datasheet 5): the MAC, byte and dword wide */
-    g_assert_cmphex(xensim_pio_read(sim, XDOM, 0, BAR1_ADDR, 1), ==,
-                    mac & 0xff);
-    g_assert_cmphex(xensim_pio_read(sim, XDOM, 0, BAR1_ADDR, 4), ==,
-                    (uint32_t)mac);
-    g_assert_cmphex(xensim_pio_read(sim, XDOM, 0, BAR1_ADDR + 4, 2), ==,
-                    (mac >> 32) & 0xffff);
-    /* rep insd of IDR0 into RAM */
-    dst = xnic_alloc(n, 8, 8);
-    xensim_io_init(&io, IOREQ_TYPE_PIO, IOREQ_READ, BAR1_ADDR, 4, dst);
-    io.count = 2;
-    io.data_is_ptr = 1;
-    g_assert_cmpint(xensim_io(sim, XDOM, 0, &io), ==, XENSIM_IO_OK);
-    g_assert_true(xensim_memread(sim, XDOM, dst, ids, sizeof(ids)));
-    g_assert_cmphex(ids[0], ==, (uint32_t)mac);
-    g_assert_cmphex(ids[1], ==, (uint32_t)mac);
-    xnic_free(n);
-}
-
-#define RTL_TSD0 0x10
-#define RTL_TSAD0 0x20
-#define RTL_RBSTART 0x30
-#define RTL_CR 0x37
-#define RTL_IMR 0x3c
-#define RTL_ISR 0x3e
-#define RTL_TCR 0x40
-#define RTL_RCR 0x44
-#define RTL_CR_TE 0x04
-#define RTL_CR_RE 0x08
-#define RTL_CR_RST 0x10
-#define RTL_ISR_ROK 0x01
-#define RTL_ISR_TOK 0x04
-#define RTL_TSD_TOK (1u << 15)
-#define RTL_RCR_AB (1u << 3)
-#define RTL_RCR_WRAP (1u << 7)
-
-/* Poll a port until (value & mask) == want. */
-static bool rtl_poll(XenSim *sim, uint16_t port, unsigned size, uint32_t mask,
-                     uint32_t want)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
-
-    while (g_get_monotonic_time() < deadline) {
-        if ((xensim_pio_read(sim, XDOM, 0, port, size) & mask) == want) {
-            return true;
-        }
-        g_usleep(1000);
-    }
-    return false;
-}
-
-/* C mode TX and RX (RTL8139C datasheet 6, 8139too's order). */
-static void test_rtl8139_tx_rx(void)
-{
-    XenSim *sim = xnic_sim_new(1);
-    XNic *n = xnic_start_with(sim, 1,
-                              "rtl8139,id=nic0,netdev=net0,"
-                              "addr=04.0,mac=" NIC_MAC);
-    uint8_t frame[100], got[256], hdr[4];
-    uint64_t ring, buf;
-    const uint16_t io = BAR1_ADDR;
-
-    xnic_cfg_w(n, PCI_BAR0, 4, io | 1);
-    xnic_cfg_w(n, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
-    ring = xnic_alloc(n, 8192 + 16 + 1536, 4096);
-    buf = xnic_alloc(n, 2048, 64);
-    xensim_pio_write(sim, XDOM, 0, io + RTL_CR, 1, RTL_CR_RST);
-    g_assert_true(rtl_poll(sim, io + RTL_CR, 1, RTL_CR_RST, 0));
-    xensim_pio_write(sim, XDOM, 0, io + RTL_RBSTART, 4, ring);
-    xensim_pio_write(sim, XDOM, 0, io + RTL_CR, 1, RTL_CR_RE | RTL_CR_TE);
-    xensim_pio_write(sim, XDOM, 0, io + RTL_RCR, 4, RTL_RCR_AB | RTL_RCR_WRAP);
-    xensim_pio_write(sim, XDOM, 0, io + RTL_TCR, 4, 3u << 24 | 6u << 8);
-    xensim_pio_write(sim, XDOM, 0, io + RTL_IMR, 2, RTL_ISR_ROK | RTL_ISR_TOK);
-    /* TX from slot 0 */
-    xnic_frame(frame, sizeof(frame), 5);
-    g_assert_true(xensim_memwrite(sim, XDOM, buf, frame, sizeof(frame)));
-    xensim_pio_write(sim, XDOM, 0, io + RTL_TSAD0, 4, buf);
-    xensim_pio_write(sim, XDOM, 0, io + RTL_TSD0, 4, sizeof(frame));
-    g_assert_cmpint(emuxen_wire_recv(n->emu, got, sizeof(got), WAIT_MS), ==,
-                    sizeof(frame));
-    g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
-    g_assert_true(rtl_poll(sim, io + RTL_TSD0, 4, RTL_TSD_TOK, RTL_TSD_TOK));
-    g_assert_true(xensim_intx_wait(sim, XDOM, NIC_SLOT, 0, 1, WAIT_MS));
-    xensim_pio_write(sim, XDOM, 0, io + RTL_ISR, 2, 0xffff);
-    g_assert_true(xensim_intx_wait(sim, XDOM, NIC_SLOT, 0, 0, WAIT_MS));
-    /* RX into the ring: 4-byte header (status, length with CRC), data */
-    xnic_frame(frame, 64, 11);
-    emuxen_wire_send(n->emu, frame, 64);
-    g_assert_true(rtl_poll(sim, io + RTL_ISR, 2, RTL_ISR_ROK, RTL_ISR_ROK));
-    g_assert_true(xensim_memread(sim, XDOM, ring, hdr, 4));
-    g_assert_cmphex(hdr[0] & 1, ==, 1);
-    g_assert_cmpuint(hdr[2] | hdr[3] << 8, ==, 64 + 4);
-    g_assert_true(xensim_memread(sim, XDOM, ring + 4, got, 64));
-    g_assert_cmpmem(got, 64, frame, 64);
-    g_assert_cmpint(xensim_intx_level(sim, XDOM, NIC_SLOT, 0), ==, 1);
-    xnic_free(n);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -521,8 +403,6 @@ int main(int argc, char **argv)
     g_test_add_func("/emunet-xen/e1000/hostile", test_e1000_hostile);
     g_test_add_func("/emunet-xen/e1000/hostile-rings",
                     test_e1000_hostile_rings);
-    g_test_add_func("/emunet-xen/rtl8139/basic", test_rtl8139_basic);
-    g_test_add_func("/emunet-xen/rtl8139/tx-rx", test_rtl8139_tx_rx);
     test_emunet_xen_life_register();
     test_emunet_xen_handoff_register();
     return g_test_run();

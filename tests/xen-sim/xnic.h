@@ -32,6 +32,7 @@
 /* PCI config space (PCI Local Bus 3.0, 6.2) */
 #define PCI_VENDOR_ID 0x00
 #define PCI_COMMAND 0x04
+#define PCI_STATUS 0x06
 #define PCI_CLASS_REVISION 0x08
 #define PCI_BAR0 0x10
 #define PCI_BAR1 0x14
@@ -39,6 +40,7 @@
 #define PCI_COMMAND_IO 0x1
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4
+#define PCI_STATUS_REC_MASTER_ABORT 0x2000
 
 /* 82540EM registers and bits (SDM 13) */
 #define E1000_CTRL 0x00000
