@@ -630,8 +630,11 @@ static gboolean chardev_conn_ready(gint fd, GIOCondition cond, gpointer data)
         chr->batching = true;
         alive = chardev_do_read(chr);
         chr->batching = false;
-        if (alive && chr->fd >= 0) {
-            /* The replies to everything just read, in one write. */
+        if (chr->fd >= 0) {
+            /*
+             * The replies to everything just read, in one write; also
+             * when the peer just shut down its side: it may still read.
+             */
             chardev_do_write(chr);
         }
         if (!alive || chr->write_failed) {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qtest commands sent without waiting for each reply: several in one
- * write, lines cut anywhere across writes, and more replies than the
+ * write, lines cut anywhere across writes, more replies than the
  * transport holds back before writing (core/chardev.c batches the
- * replies to what one read brought). Every reply must come, in order,
- * and be the one a lone command gets.
+ * replies to what one read brought), and the end of input right after
+ * them. Every reply must come, in order, and be the one a lone command
+ * gets.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -199,6 +200,8 @@ static void test_split_writes(void)
 typedef struct Sender {
     int fd;
     GString *cmds;
+    /* Shut down the sending side after the commands. */
+    bool half_close;
 } Sender;
 
 static gpointer sender_run(gpointer data)
@@ -206,6 +209,9 @@ static gpointer sender_run(gpointer data)
     Sender *s = data;
 
     send_all(s->fd, s->cmds->str, s->cmds->len);
+    if (s->half_close) {
+        g_assert_cmpint(shutdown(s->fd, SHUT_WR), ==, 0);
+    }
     return NULL;
 }
 
@@ -213,7 +219,7 @@ static gpointer sender_run(gpointer data)
  * More replies than the transport holds back (64 KiB) from one read:
  * they must flow while the client is still sending.
  */
-static void test_many_replies(void)
+static void check_many_replies(bool half_close)
 {
     g_autoptr(GString) cmds = g_string_new(NULL);
     g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
@@ -229,11 +235,27 @@ static void test_many_replies(void)
     peer_start(&p);
     s.fd = p.fd;
     s.cmds = cmds;
+    s.half_close = half_close;
     t = g_thread_new("sender", sender_run, &s);
     got = recv_lines(p.fd, want->len);
     g_thread_join(t);
     check_replies(got, want);
     peer_stop(&p);
+}
+
+static void test_many_replies(void)
+{
+    check_many_replies(false);
+}
+
+/*
+ * The client sends everything and shuts its side down at once: emunet
+ * sees the end of input right after the last commands, and still
+ * answers every one of them before it goes.
+ */
+static void test_half_close(void)
+{
+    check_many_replies(true);
 }
 
 int main(int argc, char **argv)
@@ -243,6 +265,7 @@ int main(int argc, char **argv)
     g_test_add_func("/proto/pipeline/one-write", test_one_write);
     g_test_add_func("/proto/pipeline/split-writes", test_split_writes);
     g_test_add_func("/proto/pipeline/many-replies", test_many_replies);
+    g_test_add_func("/proto/pipeline/half-close", test_half_close);
 
     return g_test_run();
 }
