@@ -62,6 +62,8 @@ struct Chardev {
     GSource *conn_src;
     GIOCondition conn_cond;
     bool write_failed;
+    /* The peer shut down its sending side: finish the replies, then go. */
+    bool input_ended;
 
     ChardevReadFn *read_fn;
     ChardevLineFn *line_fn;
@@ -307,7 +309,8 @@ static void chardev_update_watch(Chardev *chr)
     if (chr->fd < 0) {
         return;
     }
-    if (chardev_pending(chr) < CHARDEV_OUT_HIGH || chr->write_failed) {
+    if ((chardev_pending(chr) < CHARDEV_OUT_HIGH || chr->write_failed) &&
+        !chr->input_ended) {
         cond |= G_IO_IN;
     }
     if (chardev_pending(chr) > 0 && !chr->write_failed) {
@@ -344,6 +347,7 @@ static void chardev_attach(Chardev *chr, int fd)
     chardev_set_nonblock(fd);
     chr->fd = fd;
     chr->write_failed = false;
+    chr->input_ended = false;
     g_string_truncate(chr->inbuf, 0);
     chr->scan = 0;
     chr->discarding = false;
@@ -621,6 +625,11 @@ static gboolean chardev_conn_ready(gint fd, GIOCondition cond, gpointer data)
 
     if (cond & G_IO_OUT) {
         chardev_do_write(chr);
+        if (chr->input_ended &&
+            (chardev_pending(chr) == 0 || chr->write_failed)) {
+            chardev_detach(chr);
+            return G_SOURCE_REMOVE;
+        }
     }
     if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) &&
         (chr->conn_cond & G_IO_IN)) {
@@ -637,7 +646,14 @@ static gboolean chardev_conn_ready(gint fd, GIOCondition cond, gpointer data)
              */
             chardev_do_write(chr);
         }
-        if (!alive || chr->write_failed) {
+        if (!alive && !chr->write_failed && chardev_pending(chr) > 0) {
+            /*
+             * End of input with replies still queued (more than the
+             * socket took): a peer that only shut down its sending side
+             * still reads them, so they go out before the close.
+             */
+            chr->input_ended = true;
+        } else if (!alive || chr->write_failed) {
             chardev_detach(chr);
             return G_SOURCE_REMOVE;
         }

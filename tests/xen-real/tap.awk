@@ -23,7 +23,7 @@ $2 == "time" {
     times = times sprintf("# time %-28s %8s s (host clock %s s)\n", $3, $4, host)
     if ($3 == "dom0.init") boot = host
 }
-$2 == "end" { ended = host }
+$2 == "end" && ended == "" { ended = host != "" ? host : "?" }
 $2 == "log" || $2 == "info" { diag = diag "# " rest(2) "\n" }
 END {
     printf "1..%d\n", n + 2
